@@ -1,0 +1,442 @@
+/*
+ * append.c - appends and batches: input validation, durable idempotency by
+ * event id, expected-version checks, and the write of records, log entries
+ * and id index entries in one transaction. A single-stream append is a batch
+ * of one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "record.h"
+
+typedef struct batch_entry {
+	const char *stream;
+	int64_t expected;
+	es_event_data *events;
+	size_t count;
+	uint8_t *caller_id; /* per event: 1 if the caller gave the id (set at commit) */
+} batch_entry;
+
+typedef struct pending_snapshot {
+	char *stream;
+	int64_t version;
+	void *bytes;
+	size_t len;
+} pending_snapshot;
+
+struct es_batch {
+	es_db *db;
+	batch_entry *entries;
+	size_t n, cap;
+	pending_snapshot *snaps;
+	size_t n_snaps, cap_snaps;
+	es_append_result *results;
+};
+
+int es_batch_new(es_batch **out, es_db *db)
+{
+	if (!out || !db)
+		return es__error_set(ES_EINVAL, "es_batch_new: out and db are required");
+	if (db->read_only)
+		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
+	*out = calloc(1, sizeof **out);
+	if (!*out)
+		return es__error_set(ES_ENOMEM, "es_batch_new: out of memory");
+	(*out)->db = db;
+	return 0;
+}
+
+void es_batch_free(es_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->entries[i].caller_id);
+	for (size_t i = 0; i < b->n_snaps; i++) {
+		free(b->snaps[i].stream);
+		free(b->snaps[i].bytes);
+	}
+	free(b->entries);
+	free(b->snaps);
+	free(b);
+}
+
+static int check_event(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
+{
+	size_t tlen = ev->type ? strlen(ev->type) : 0;
+	if (tlen == 0 || tlen > ES_TYPE_NAME_MAX)
+		return es__error_set(ES_EINVAL, "stream '%s' event %zu: type name must be 1..%d bytes",
+		                     stream, i, ES_TYPE_NAME_MAX);
+	if (ev->payload_len && !ev->payload)
+		return es__error_set(ES_EINVAL, "stream '%s' event %zu: payload is NULL", stream, i);
+	if (ev->metadata_count && !ev->metadata)
+		return es__error_set(ES_EINVAL, "stream '%s' event %zu: metadata is NULL", stream, i);
+	for (size_t m = 0; m < ev->metadata_count; m++)
+		if (!ev->metadata[m].key || !ev->metadata[m].value)
+			return es__error_set(ES_EINVAL, "stream '%s' event %zu: metadata entry %zu has a NULL "
+			                     "key or value", stream, i, m);
+	size_t size = ev->payload_len + es__metadata_size(ev);
+	if (size > db->max_event_size || ev->payload_len > UINT32_MAX)
+		return es__error_set(ES_ETOOBIG, "stream '%s' event %zu: %zu bytes exceeds the store's "
+		                     "max_event_size of %zu", stream, i, size, db->max_event_size);
+	return 0;
+}
+
+static int grow_entries(es_batch *b)
+{
+	if (b->n < b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap * 2 : 4;
+	batch_entry *e = realloc(b->entries, cap * sizeof *e);
+	if (!e)
+		return es__error_set(ES_ENOMEM, "es_batch_append: out of memory");
+	b->entries = e;
+	b->cap = cap;
+	return 0;
+}
+
+int es_batch_append(es_batch *b, const char *stream, int64_t expected,
+                    es_event_data *events, size_t count)
+{
+	if (!b)
+		return es__error_set(ES_EINVAL, "es_batch_append: batch is NULL");
+	int rc = es__check_stream_name(stream);
+	if (rc)
+		return rc;
+	if (count && !events)
+		return es__error_set(ES_EINVAL, "stream '%s': events is NULL", stream);
+	if (expected < 0 && expected != ES_ANY && expected != ES_NO_STREAM && expected != ES_STREAM_EXISTS)
+		return es__error_set(ES_EINVAL, "stream '%s': %lld is not an expected version", stream,
+		                     (long long)expected);
+	for (size_t i = 0; i < count; i++)
+		if ((rc = check_event(b->db, stream, i, &events[i])))
+			return rc;
+	if ((rc = grow_entries(b)))
+		return rc;
+	b->entries[b->n++] = (batch_entry){ stream, expected, events, count, NULL };
+	return 0;
+}
+
+int es__batch_put_snapshot(es_batch *b, const char *stream, int64_t version,
+                           const void *bytes, size_t len)
+{
+	if (b->n_snaps == b->cap_snaps) {
+		size_t cap = b->cap_snaps ? b->cap_snaps * 2 : 2;
+		pending_snapshot *s = realloc(b->snaps, cap * sizeof *s);
+		if (!s)
+			return es__error_set(ES_ENOMEM, "queueing a snapshot: out of memory");
+		b->snaps = s;
+		b->cap_snaps = cap;
+	}
+	pending_snapshot *s = &b->snaps[b->n_snaps];
+	s->stream = strdup(stream);
+	s->bytes = malloc(len ? len : 1);
+	if (!s->stream || !s->bytes) {
+		free(s->stream);
+		free(s->bytes);
+		return es__error_set(ES_ENOMEM, "queueing a snapshot: out of memory");
+	}
+	memcpy(s->bytes, bytes, len);
+	s->version = version;
+	s->len = len;
+	b->n_snaps++;
+	return 0;
+}
+
+/* ---- before the transaction: duplicate ids and id generation ---- */
+
+static int cmp_id(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+static int check_unique_ids(es_batch *b)
+{
+	size_t total = 0, k = 0;
+	for (size_t i = 0; i < b->n; i++)
+		total += b->entries[i].count;
+	if (total < 2)
+		return 0;
+	uint8_t (*ids)[16] = malloc(total * 16);
+	if (!ids)
+		return es__error_set(ES_ENOMEM, "checking event ids: out of memory");
+	for (size_t i = 0; i < b->n; i++)
+		for (size_t j = 0; j < b->entries[i].count; j++)
+			if (!es__id_is_zero(b->entries[i].events[j].id))
+				memcpy(ids[k++], b->entries[i].events[j].id, 16);
+	qsort(ids, k, 16, cmp_id);
+	int rc = 0;
+	for (size_t i = 1; i < k && !rc; i++)
+		if (memcmp(ids[i - 1], ids[i], 16) == 0) {
+			char text[37];
+			es_id_format(ids[i], text);
+			rc = es__error_set(ES_EINVAL, "event id %s appears twice in one request", text);
+		}
+	free(ids);
+	return rc;
+}
+
+static int assign_ids(es_batch *b)
+{
+	int64_t now = es__clock_now(b->db);
+	for (size_t i = 0; i < b->n; i++) {
+		batch_entry *e = &b->entries[i];
+		free(e->caller_id);
+		if (!(e->caller_id = calloc(e->count ? e->count : 1, 1)))
+			return es__error_set(ES_ENOMEM, "assigning event ids: out of memory");
+		for (size_t j = 0; j < e->count; j++) {
+			e->caller_id[j] = !es__id_is_zero(e->events[j].id);
+			int rc = e->caller_id[j] ? 0 : es__uuidv7(e->events[j].id, now);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- inside the transaction ---- */
+
+typedef struct commit_state {
+	es_db *db;
+	MDB_txn *txn;
+	int64_t now;
+	uint64_t clock_hw;
+	uint64_t next_position;
+	uint32_t last_type_id;
+	const char *last_type;
+} commit_state;
+
+static int stored_at(commit_state *cs, const uint8_t id[16], uint64_t *sid, int64_t *ver)
+{
+	MDB_val k = { 16, (void *)id }, v;
+	int rc = mdb_get(cs->txn, cs->db->dbi.event_ids, &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? ES_ENOTFOUND : es__lmdb(rc, "looking up an event id");
+	if (v.mv_size != 16)
+		return es__error_set(ES_ECORRUPT, "event id index entry is malformed");
+	*sid = es__get_be64(v.mv_data);
+	*ver = (int64_t)es__get_be64((const uint8_t *)v.mv_data + 8);
+	return 0;
+}
+
+static bool replay_in_place(const batch_entry *e, const es_stream_rec *rec, int64_t v0)
+{
+	if (e->expected == ES_ANY) return true;
+	if (e->expected == ES_NO_STREAM) return v0 == rec->first_visible;
+	if (e->expected == ES_STREAM_EXISTS) return v0 > rec->first_visible;
+	return v0 == e->expected + 1;
+}
+
+static int duplicate(const uint8_t id[16], const char *stream, int64_t ver, const char *why)
+{
+	char text[37];
+	es_id_format(id, text);
+	return es__error_set(ES_EDUPLICATE, "event id %s is already stored (stream '%s' version %lld)%s",
+	                     text, stream, (long long)ver, why);
+}
+
+static int fill_replayed(commit_state *cs, const es_stream_rec *rec, es_event_data *ev)
+{
+	uint8_t key[16];
+	es__event_key(key, rec->id, ev->version);
+	MDB_val k = { 16, key }, v;
+	es_record_view view;
+	int rc = mdb_get(cs->txn, cs->db->dbi.events, &k, &v);
+	if (rc || es__record_decode(&view, v.mv_data, v.mv_size))
+		return es__error_set(ES_ECORRUPT, "event at version %lld is missing or corrupt", (long long)ev->version);
+	ev->position = view.position;
+	ev->recorded_at = view.recorded_at;
+	return 0;
+}
+
+/* 1: every event is already stored where this request would put it (a
+ * retry); 0: none is stored; otherwise ES_EDUPLICATE or another error. */
+static int check_replay(commit_state *cs, const batch_entry *e, const es_stream_rec *rec)
+{
+	size_t found = 0;
+	for (size_t j = 0; j < e->count; j++) {
+		uint64_t sid;
+		int64_t ver;
+		if (!e->caller_id[j])
+			continue;
+		int rc = stored_at(cs, e->events[j].id, &sid, &ver);
+		if (rc == ES_ENOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		const char *name;
+		size_t len;
+		if (!rec || sid != rec->id) {
+			char other[ES_STREAM_NAME_MAX + 1] = "?";
+			if (es__stream_name(cs->txn, cs->db, sid, &name, &len) == 0 && len <= ES_STREAM_NAME_MAX) {
+				memcpy(other, name, len);
+				other[len] = '\0';
+			}
+			return duplicate(e->events[j].id, other, ver, ", in another stream");
+		}
+		if (found != j || (j > 0 && ver != e->events[j - 1].version + 1) ||
+		    (j == 0 && !replay_in_place(e, rec, ver)))
+			return duplicate(e->events[j].id, e->stream, ver, ", not where this append would put it");
+		e->events[j].version = ver;
+		found++;
+	}
+	if (found == 0)
+		return 0;
+	if (found != e->count)
+		return duplicate(e->events[0].id, e->stream, e->events[0].version,
+		                 ", but only part of this request is");
+	for (size_t j = 0; j < e->count; j++) {
+		int rc = fill_replayed(cs, rec, &e->events[j]);
+		if (rc)
+			return rc;
+	}
+	return 1;
+}
+
+static int type_id(commit_state *cs, const char *type, uint32_t *id)
+{
+	if (cs->last_type && strcmp(cs->last_type, type) == 0) {
+		*id = cs->last_type_id;
+		return 0;
+	}
+	int rc = es__type_intern(cs->txn, cs->db, type, id);
+	if (rc == 0) {
+		cs->last_type = type;
+		cs->last_type_id = *id;
+	}
+	return rc;
+}
+
+static int write_event(commit_state *cs, es_stream_rec *rec, es_event_data *ev)
+{
+	es_record_in in = { ev, 0, cs->next_position++, 0 };
+	int rc = type_id(cs, ev->type, &in.type_id);
+	if (rc)
+		return rc;
+	int64_t at = cs->now > (int64_t)cs->clock_hw ? cs->now : (int64_t)cs->clock_hw + 1;
+	cs->clock_hw = (uint64_t)at;
+	in.recorded_at = at;
+	ev->version = ++rec->head;
+	ev->position = in.position;
+	ev->recorded_at = at;
+
+	uint8_t key[16], pos[8];
+	es__event_key(key, rec->id, ev->version);
+	es__put_be64(pos, in.position);
+	MDB_val k = { 16, key }, v = { es__record_size(ev), NULL };
+	if ((rc = mdb_put(cs->txn, cs->db->dbi.events, &k, &v, MDB_NOOVERWRITE | MDB_RESERVE)))
+		return es__lmdb(rc, "writing an event");
+	es__record_encode(v.mv_data, &in);
+	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, ev->id };
+	if ((rc = mdb_put(cs->txn, cs->db->dbi.log, &pk, &pv, MDB_APPEND)))
+		return es__lmdb(rc, "writing the log");
+	rc = mdb_put(cs->txn, cs->db->dbi.event_ids, &ik, &pv, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return duplicate(ev->id, "?", -1, "");
+	return rc ? es__lmdb(rc, "indexing an event id") : 0;
+}
+
+static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
+{
+	es_stream_rec rec;
+	int rc = es__stream_rec_get(cs->txn, cs->db, e->stream, &rec);
+	bool exists = rc == 0;
+	if (rc && rc != ES_ENOTFOUND)
+		return rc;
+	res->head_version = exists ? rec.head : -1;
+	res->first_version = -1;
+	res->replayed = 0;
+	if (exists && (rec.flags & ES_SF_TOMBSTONED))
+		return es__error_set(ES_EDELETED, "stream '%s' is tombstoned", e->stream);
+	if ((rc = check_replay(cs, e, exists ? &rec : NULL)) != 0) {
+		if (rc == 1) {
+			res->first_version = e->events[0].version;
+			res->replayed = 1;
+			return 0;
+		}
+		return rc;
+	}
+	if ((rc = es__check_expected(e->stream, exists ? &rec : NULL, e->expected)))
+		return rc;
+	if (e->count == 0)
+		return 0;
+	if (!exists && (rc = es__stream_create(cs->txn, cs->db, e->stream, &rec)))
+		return rc;
+	bool fresh = rec.head < rec.first_visible; /* first visible event: new or recreated */
+	rec.flags &= ~ES_SF_SOFT_DELETED;
+	for (size_t j = 0; j < e->count; j++)
+		if ((rc = write_event(cs, &rec, &e->events[j])))
+			return rc;
+	if (fresh)
+		rec.first_recorded_at = e->events[0].recorded_at;
+	rec.last_recorded_at = e->events[e->count - 1].recorded_at;
+	res->first_version = e->events[0].version;
+	res->head_version = rec.head;
+	return es__stream_rec_put(cs->txn, cs->db, e->stream, &rec);
+}
+
+static int write_snapshots(commit_state *cs, es_batch *b)
+{
+	for (size_t i = 0; i < b->n_snaps; i++) {
+		pending_snapshot *s = &b->snaps[i];
+		es_stream_rec rec;
+		int rc = es__stream_rec_get(cs->txn, cs->db, s->stream, &rec);
+		if (rc == 0 && (s->version < 0 || s->version > rec.head))
+			rc = es__error_set(ES_EINVAL, "snapshot of stream '%s' at version %lld is past its "
+			                   "head", s->stream, (long long)s->version);
+		if (rc || (rc = es__snapshot_put_txn(cs->txn, cs->db, rec.id, s->version, s->bytes, s->len)))
+			return rc == ES_ENOTFOUND ? es__error_set(rc, "snapshot for unknown stream '%s'", s->stream) : rc;
+	}
+	return 0;
+}
+
+static int commit_in_txn(es_db *db, MDB_txn *txn, void *payload)
+{
+	es_batch *b = payload;
+	commit_state cs = { db, txn, es__clock_now(db), 0, 0, 0, NULL };
+	int rc = es__meta_get_u64(txn, db, "clock", &cs.clock_hw, 0);
+	if (!rc)
+		rc = es__meta_get_u64(txn, db, "next_position", &cs.next_position, 1);
+	uint64_t first_position = cs.next_position;
+	for (size_t i = 0; !rc && i < b->n; i++)
+		rc = append_entry(&cs, &b->entries[i], &b->results[i]);
+	if (!rc)
+		rc = write_snapshots(&cs, b);
+	if (rc || cs.next_position == first_position)
+		return rc;
+	if ((rc = es__meta_put_u64(txn, db, "clock", cs.clock_hw)))
+		return rc;
+	return es__meta_put_u64(txn, db, "next_position", cs.next_position);
+}
+
+int es_batch_commit(es_batch *b, es_append_result *results)
+{
+	if (!b)
+		return es__error_set(ES_EINVAL, "es_batch_commit: batch is NULL");
+	es_append_result *local = NULL;
+	if (!results && b->n && !(results = local = calloc(b->n, sizeof *local))) {
+		es_batch_free(b);
+		return es__error_set(ES_ENOMEM, "es_batch_commit: out of memory");
+	}
+	b->results = results;
+	int rc = check_unique_ids(b);
+	if (!rc)
+		rc = assign_ids(b);
+	if (!rc)
+		rc = es__write(b->db, commit_in_txn, b);
+	free(local);
+	es_batch_free(b);
+	return rc;
+}
+
+int es_stream_append(es_append_result *out, es_db *db, const char *stream,
+                     int64_t expected, es_event_data *events, size_t count)
+{
+	es_batch *b;
+	int rc = es_batch_new(&b, db);
+	if (rc)
+		return rc;
+	if ((rc = es_batch_append(b, stream, expected, events, count))) {
+		es_batch_free(b);
+		return rc;
+	}
+	return es_batch_commit(b, out);
+}

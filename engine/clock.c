@@ -1,0 +1,68 @@
+/*
+ * clock.c - event ids: UUIDv7 generation (time-ordered, so the event_ids
+ * index is written almost in append order) and their text form.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "db.h"
+
+int es__uuidv7(uint8_t id[16], int64_t now_ns)
+{
+	uint64_t ms = now_ns > 0 ? (uint64_t)now_ns / 1000000 : 0;
+	uint8_t rnd[10];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return es__error_errno(errno, "generating an event id");
+	for (int i = 0; i < 6; i++)
+		id[i] = (uint8_t)(ms >> (40 - 8 * i));
+	memcpy(id + 6, rnd, 10);
+	id[6] = (uint8_t)(0x70 | (id[6] & 0x0f)); /* version 7 */
+	id[8] = (uint8_t)(0x80 | (id[8] & 0x3f)); /* RFC 4122 variant */
+	return 0;
+}
+
+bool es__id_is_zero(const uint8_t id[16])
+{
+	static const uint8_t zero[16];
+	return memcmp(id, zero, 16) == 0;
+}
+
+void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[id[i] >> 4];
+		*p++ = hex[id[i] & 15];
+	}
+	*p = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int es_id_parse(uint8_t out[16], const char *text)
+{
+	if (!out || !text)
+		return es__error_set(ES_EINVAL, "es_id_parse: out and text are required");
+	const char *p = text;
+	for (int i = 0; i < 16; i++) {
+		if ((i == 4 || i == 6 || i == 8 || i == 10) && *p++ != '-')
+			return es__error_set(ES_EINVAL, "'%s' is not a UUID (8-4-4-4-12 hex digits)", text);
+		int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
+		if (hi < 0 || lo < 0)
+			return es__error_set(ES_EINVAL, "'%s' is not a UUID (8-4-4-4-12 hex digits)", text);
+		out[i] = (uint8_t)(hi << 4 | lo);
+		p += 2;
+	}
+	return *p ? es__error_set(ES_EINVAL, "'%s' is not a UUID (trailing text)", text) : 0;
+}

@@ -1,0 +1,314 @@
+/*
+ * db.c - opening and closing a store, the format-version guard, transaction
+ * helpers, and growth of the memory map.
+ *
+ * Map growth: LMDB may only resize the map while this process has no
+ * transaction open, so every transaction passes a gate (es_db.gate). A writer
+ * that hits MDB_MAP_FULL aborts, closes the gate, waits for open
+ * transactions to drain, doubles the map, and retries from the start: an
+ * append never fails for want of map space while the disk has room.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "db.h"
+
+
+static _Thread_local int txns_held; /* transactions this thread holds open */
+
+static void gate_enter(es_db *db)
+{
+	pthread_mutex_lock(&db->gate.lock);
+	while (db->gate.resizing)
+		pthread_cond_wait(&db->gate.cond, &db->gate.lock);
+	db->gate.active++;
+	pthread_mutex_unlock(&db->gate.lock);
+	txns_held++;
+}
+
+static void gate_leave(es_db *db)
+{
+	txns_held--;
+	pthread_mutex_lock(&db->gate.lock);
+	if (--db->gate.active == 0)
+		pthread_cond_broadcast(&db->gate.cond);
+	pthread_mutex_unlock(&db->gate.lock);
+}
+
+/* Resizes the map with no transaction open in this process. grow = 0 adopts
+ * the size another process set; otherwise the map doubles. */
+static int map_resize(es_db *db, int grow)
+{
+	if (txns_held > 0)
+		return es__error_set(ES_EBUSY, "the map of store '%s' must grow, but this thread "
+		                     "holds a read on it; end the read before appending", db->path);
+	pthread_mutex_lock(&db->gate.lock);
+	while (db->gate.resizing)
+		pthread_cond_wait(&db->gate.cond, &db->gate.lock);
+	db->gate.resizing = 1;
+	while (db->gate.active > 0)
+		pthread_cond_wait(&db->gate.cond, &db->gate.lock);
+	int rc = 0;
+	if (grow) {
+		MDB_envinfo info;
+		mdb_env_info(db->env, &info);
+		rc = mdb_env_set_mapsize(db->env, info.me_mapsize * 2);
+	} else {
+		rc = mdb_env_set_mapsize(db->env, 0);
+	}
+	db->gate.resizing = 0;
+	pthread_cond_broadcast(&db->gate.cond);
+	pthread_mutex_unlock(&db->gate.lock);
+	return rc ? es__error_lmdb(rc, "growing the map") : 0;
+}
+
+static int txn_begin(es_db *db, unsigned int flags, MDB_txn **out)
+{
+	for (;;) {
+		gate_enter(db);
+		int rc = mdb_txn_begin(db->env, NULL, flags, out);
+		if (rc == 0)
+			return 0;
+		gate_leave(db);
+		if (rc != MDB_MAP_RESIZED)
+			return es__error_lmdb(rc, "beginning a transaction");
+		if ((rc = map_resize(db, 0)) != 0)
+			return rc;
+	}
+}
+
+int es__read_txn_begin(es_db *db, MDB_txn **out)
+{
+	return txn_begin(db, MDB_RDONLY, out);
+}
+
+void es__read_txn_end(es_db *db, MDB_txn *txn)
+{
+	if (!txn)
+		return;
+	mdb_txn_abort(txn);
+	gate_leave(db);
+}
+
+int es__lmdb(int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return ES__EMAPFULL;
+	return es__error_lmdb(rc, what);
+}
+
+int es__write(es_db *db, es__write_fn fn, void *payload)
+{
+	if (db->read_only)
+		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
+	for (;;) {
+		MDB_txn *txn;
+		int rc = txn_begin(db, 0, &txn);
+		if (rc)
+			return rc;
+		rc = fn(db, txn, payload);
+		if (rc == 0) {
+			rc = mdb_txn_commit(txn);
+			gate_leave(db);
+			if (rc == 0)
+				return 0;
+			rc = es__lmdb(rc, "committing");
+		} else {
+			mdb_txn_abort(txn);
+			gate_leave(db);
+		}
+		if (rc != ES__EMAPFULL)
+			return rc;
+		if ((rc = map_resize(db, 1)) != 0)
+			return rc;
+	}
+}
+
+int64_t es__clock_now(es_db *db)
+{
+	if (db->clock)
+		return db->clock(db->clock_payload);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, uint64_t dflt)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = mdb_get(txn, db->dbi.meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*out = dflt;
+		return 0;
+	}
+	if (rc)
+		return es__lmdb(rc, "reading store metadata");
+	if (v.mv_size != 8)
+		return es__error_set(ES_ECORRUPT, "store metadata '%s' is malformed", name);
+	memcpy(out, v.mv_data, 8);
+	return 0;
+}
+
+int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { 8, &value };
+	int rc = mdb_put(txn, db->dbi.meta, &k, &v, 0);
+	return rc ? es__lmdb(rc, "writing store metadata") : 0;
+}
+
+static const char *const dbi_names[] = {
+	"meta", "streams", "stream_names", "events", "log",
+	"event_ids", "snapshots", "types", "type_names",
+};
+
+static MDB_dbi *dbi_slot(es_db *db, size_t i)
+{
+	MDB_dbi *slots[] = {
+		&db->dbi.meta, &db->dbi.streams, &db->dbi.stream_names, &db->dbi.events,
+		&db->dbi.log, &db->dbi.event_ids, &db->dbi.snapshots, &db->dbi.types,
+		&db->dbi.type_names,
+	};
+	return slots[i];
+}
+
+#define N_DBIS (sizeof dbi_names / sizeof dbi_names[0])
+
+/* A store is an environment whose meta sub-db names its format. An empty
+ * environment becomes a new store; anything else is refused. */
+static int check_or_init_format(es_db *db, MDB_txn *txn)
+{
+	MDB_dbi main_dbi;
+	MDB_stat st;
+	int rc = mdb_dbi_open(txn, "meta", 0, &db->dbi.meta);
+	if (rc == MDB_NOTFOUND) {
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) || (rc = mdb_stat(txn, main_dbi, &st)))
+			return es__error_lmdb(rc, "opening the store");
+		if (st.ms_entries != 0)
+			return es__error_set(ES_EFORMAT, "'%s' holds an LMDB environment that is not an evstore store", db->path);
+		if (db->read_only)
+			return es__error_set(ES_ENOTFOUND, "no store at '%s'", db->path);
+		return 1; /* empty: initialise */
+	}
+	if (rc)
+		return es__error_lmdb(rc, "opening the store");
+	uint64_t format;
+	if ((rc = es__meta_get_u64(txn, db, "format", &format, 0)))
+		return rc;
+	if (format == 0)
+		return es__error_set(ES_EFORMAT, "'%s' is not an evstore store (no format version)", db->path);
+	if (format > ES_FORMAT_VERSION)
+		return es__error_set(ES_EFORMAT, "store '%s' has format version %llu, newer than this "
+		                     "library reads (%d); upgrade evstore", db->path,
+		                     (unsigned long long)format, ES_FORMAT_VERSION);
+	return 0;
+}
+
+static int open_dbis(es_db *db)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(db->env, NULL, db->read_only ? MDB_RDONLY : 0, &txn);
+	if (rc)
+		return es__error_lmdb(rc, "opening the store");
+	int init = check_or_init_format(db, txn);
+	rc = init < 0 ? init : 0;
+	for (size_t i = 0; rc == 0 && i < N_DBIS; i++) {
+		int lrc = mdb_dbi_open(txn, dbi_names[i], db->read_only ? 0 : MDB_CREATE, dbi_slot(db, i));
+		if (lrc)
+			rc = lrc == MDB_NOTFOUND
+			         ? es__error_set(ES_EFORMAT, "store '%s' lacks its '%s' table", db->path, dbi_names[i])
+			         : es__error_lmdb(lrc, "opening the store");
+	}
+	if (rc == 0 && init == 1)
+		rc = es__meta_put_u64(txn, db, "format", ES_FORMAT_VERSION);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	return rc ? es__error_lmdb(rc, "opening the store") : 0;
+}
+
+static int prepare_dir(const char *path, int read_only)
+{
+	struct stat st;
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0
+		       : es__error_set(ES_EFORMAT, "'%s' is not a directory, so not a store", path);
+	if (errno != ENOENT)
+		return es__error_errno(errno, path);
+	if (read_only)
+		return es__error_set(ES_ENOTFOUND, "no store at '%s'", path);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return es__error_errno(errno, path);
+	return 0;
+}
+
+static int env_open(es_db *db, const es_open_options *o)
+{
+	size_t map = o->map_size ? o->map_size : ES_DEFAULT_MAP_SIZE;
+	unsigned int flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : 0) | (o->read_only ? MDB_RDONLY : 0);
+	int rc = mdb_env_create(&db->env);
+	if (!rc) rc = mdb_env_set_maxdbs(db->env, 16);
+	if (!rc) rc = mdb_env_set_maxreaders(db->env, 256);
+	if (!rc) rc = mdb_env_set_mapsize(db->env, map);
+	if (!rc) rc = mdb_env_open(db->env, db->path, flags, o->file_mode ? o->file_mode : 0600);
+	if (rc == ENOENT && o->read_only)
+		return es__error_set(ES_ENOTFOUND, "no store at '%s'", db->path);
+	if (rc)
+		return es__error_lmdb(rc, db->path);
+	int dead = 0;
+	mdb_reader_check(db->env, &dead); /* free slots of readers that died */
+	return 0;
+}
+
+static void db_free(es_db *db)
+{
+	if (db->env)
+		mdb_env_close(db->env);
+	es__type_cache_free(&db->types);
+	pthread_mutex_destroy(&db->gate.lock);
+	pthread_cond_destroy(&db->gate.cond);
+	free(db->path);
+	free(db);
+}
+
+int es_db_open(es_db **out, const char *path, const es_open_options *opts)
+{
+	es_open_options defaults = ES_OPEN_OPTIONS_INIT;
+	if (!out || !path || !*path)
+		return es__error_set(ES_EINVAL, "es_db_open: out and path are required");
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != ES_OPEN_OPTIONS_VERSION)
+		return es__error_set(ES_EINVAL, "es_db_open: unknown options version %u", opts->version);
+	int rc = prepare_dir(path, opts->read_only);
+	if (rc)
+		return rc;
+	es_db *db = calloc(1, sizeof *db);
+	if (!db || !(db->path = strdup(path)) || es__type_cache_init(&db->types)) {
+		if (db) { free(db->path); free(db); }
+		return es__error_set(ES_ENOMEM, "es_db_open: out of memory");
+	}
+	pthread_mutex_init(&db->gate.lock, NULL);
+	pthread_cond_init(&db->gate.cond, NULL);
+	db->clock = opts->clock;
+	db->clock_payload = opts->clock_payload;
+	db->max_event_size = opts->max_event_size ? opts->max_event_size : ES_DEFAULT_MAX_EVENT_SIZE;
+	db->read_only = opts->read_only != 0;
+	if ((rc = env_open(db, opts)) || (rc = open_dbis(db))) {
+		db_free(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void es_db_close(es_db *db)
+{
+	if (db)
+		db_free(db);
+}

@@ -1,0 +1,393 @@
+/*
+ * evstore/engine.h - the storage engine: stores, appends, reads.
+ *
+ * A store is a directory holding one LMDB environment. It keeps named event
+ * streams; each stream is a sequence of events numbered from version 0. Every
+ * event also has a global position (from 1) in the store-wide log, and a
+ * recorded_at timestamp (ns since the Unix epoch) that strictly increases
+ * with position.
+ *
+ * Threads and processes: an es_db handle may be shared by any number of
+ * threads. Several processes may open the same store. Writers are serialised
+ * by LMDB and every version check runs inside the write transaction, so the
+ * checks hold across threads and processes alike. An es_read handle and the
+ * iterators made from it belong to one thread at a time.
+ *
+ * Borrowed data: events handed out by reads point into the memory map. They
+ * are valid until the read handle they came from is ended or renewed.
+ */
+#ifndef EVSTORE_ENGINE_H
+#define EVSTORE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An open store. Opaque. */
+typedef struct es_db es_db;
+/** A read snapshot of a store (an LMDB read transaction). Opaque. */
+typedef struct es_read es_read;
+/** An iterator over a stream or the global log. Opaque. */
+typedef struct es_iter es_iter;
+/** A set of appends to several streams, committed atomically. Opaque. */
+typedef struct es_batch es_batch;
+
+/** Longest stream name, in bytes (names are non-empty, NUL-terminated). */
+#define ES_STREAM_NAME_MAX 255
+/** Longest event type name, in bytes. */
+#define ES_TYPE_NAME_MAX 255
+/** Default largest event (payload + metadata), in bytes. */
+#define ES_DEFAULT_MAX_EVENT_SIZE (1u << 20)
+/** Default initial size of the memory map; it grows by itself. */
+#define ES_DEFAULT_MAP_SIZE ((size_t)64 << 20)
+
+/* ---- Expected versions ------------------------------------------------ */
+
+/** Append whatever the stream's state (but never to a tombstoned stream). */
+#define ES_ANY ((int64_t)-1)
+/** The stream must not exist (never written, or soft-deleted). */
+#define ES_NO_STREAM ((int64_t)-2)
+/** The stream must exist and be visible (written and not soft-deleted). */
+#define ES_STREAM_EXISTS ((int64_t)-3)
+/* Any value >= 0 is an exact version: the stream's head must equal it. */
+
+/* ---- Opening a store -------------------------------------------------- */
+
+/** Clock callback: current time in ns since the Unix epoch. */
+typedef int64_t (*es_clock_fn)(void *payload);
+
+#define ES_OPEN_OPTIONS_VERSION 1
+
+/** How a store is opened. Initialise with ES_OPEN_OPTIONS_INIT. */
+typedef struct es_open_options {
+	unsigned int version;   /**< ES_OPEN_OPTIONS_VERSION */
+	size_t map_size;        /**< initial map size in bytes; 0 = ES_DEFAULT_MAP_SIZE.
+	                             The map grows by itself when full. */
+	int nosync;             /**< 0 (default): every acknowledged commit survives
+	                             power loss. 1: commits are not fsynced; the store
+	                             stays consistent after a crash but may lose the
+	                             most recent commits. */
+	int read_only;          /**< 1: open read-only; writes fail with ES_EREADONLY.
+	                             The store must already exist. */
+	unsigned int file_mode; /**< mode of created files; 0 = 0600 (event data is
+	                             often personal data). The directory gets 0700. */
+	es_clock_fn clock;      /**< NULL = the system's real-time clock */
+	void *clock_payload;    /**< passed to clock */
+	size_t max_event_size;  /**< largest payload + metadata; 0 = ES_DEFAULT_MAX_EVENT_SIZE */
+} es_open_options;
+
+#define ES_OPEN_OPTIONS_INIT { ES_OPEN_OPTIONS_VERSION, 0, 0, 0, 0, NULL, NULL, 0 }
+
+/**
+ * Open (creating when needed) the store in directory path.
+ *
+ * @param out   receives the handle; close it with es_db_close()
+ * @param path  directory of the store; created (mode 0700) if missing
+ *              unless opts->read_only
+ * @param opts  options, or NULL for defaults
+ * @return 0, or
+ *   ES_EINVAL   NULL out/path, or opts->version unknown;
+ *   ES_EFORMAT  the directory holds something that is not an evstore store,
+ *               or a store written by a newer format version;
+ *   ES_ENOTFOUND read-only and no store exists at path;
+ *   ES_EACCES   permission denied; ES_EIO, ES_ENOSPC, ES_ENOMEM.
+ */
+int es_db_open(es_db **out, const char *path, const es_open_options *opts);
+
+/**
+ * Close a store. Every es_read, es_iter and es_batch made from it must be
+ * ended or freed first. NULL is a no-op.
+ */
+void es_db_close(es_db *db);
+
+/** The on-disk format version this library writes (and the newest it reads). */
+#define ES_FORMAT_VERSION 1
+
+/* ---- Events to append ------------------------------------------------- */
+
+/** A metadata entry: a key/value pair of NUL-terminated strings. */
+typedef struct es_metadata {
+	const char *key;
+	const char *value;
+} es_metadata;
+
+/**
+ * An event to append. The input fields are read during the append call (or
+ * until es_batch_commit for batches). The output fields are written on
+ * success.
+ */
+typedef struct es_event_data {
+	/* in/out */
+	uint8_t id[16];            /**< event id; all zero = generate a UUIDv7, which is
+	                                written back here */
+	/* in */
+	const char *type;          /**< event type name, 1..ES_TYPE_NAME_MAX bytes */
+	uint32_t schema_version;   /**< schema version of the payload */
+	int64_t occurred_at;       /**< caller's business time (ns); 0 = not given */
+	uint8_t correlation_id[16];/**< optional, all zero = none */
+	uint8_t causation_id[16];  /**< optional, all zero = none */
+	const es_metadata *metadata; /**< optional key/value pairs */
+	size_t metadata_count;
+	const void *payload;       /**< payload bytes (protobuf-encoded by the caller) */
+	size_t payload_len;
+	/* out */
+	int64_t version;           /**< the event's version in its stream */
+	uint64_t position;         /**< the event's global position */
+	int64_t recorded_at;       /**< commit time (ns), strictly increasing */
+} es_event_data;
+
+/** Size of an id's text form, with its NUL: 8-4-4-4-12 lowercase hex. */
+#define ES_ID_TEXT_SIZE 37
+
+/** Write id as UUID text (lowercase) into out. */
+void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE]);
+
+/**
+ * Parse UUID text (8-4-4-4-12 hex digits, either case) into out.
+ * @return 0, or ES_EINVAL naming the text.
+ */
+int es_id_parse(uint8_t out[16], const char *text);
+
+/** Outcome of one stream's append. */
+typedef struct es_append_result {
+	int64_t first_version;  /**< version of the first event (-1 if none appended) */
+	int64_t head_version;   /**< stream head after the append */
+	int replayed;           /**< 1 if every event was already stored (idempotent
+	                             retry): nothing was written and the events'
+	                             out fields hold their original values */
+} es_append_result;
+
+/**
+ * Append events to one stream, atomically.
+ *
+ * @param out        receives the result (may be NULL)
+ * @param db         the store
+ * @param stream     stream name, 1..ES_STREAM_NAME_MAX bytes
+ * @param expected   ES_ANY, ES_NO_STREAM, ES_STREAM_EXISTS or an exact version
+ * @param events     count events; ids, versions, positions and recorded_at
+ *                   are written back on success
+ * @param count      number of events; 0 only checks the expected version
+ * Out fields are meaningful only on success, except that generated ids are
+ * written back even on failure, so retrying with the same array is
+ * idempotent. On ES_ECONFLICT, out->head_version holds the stream's actual
+ * head (-1 if it has none).
+ *
+ * @return 0, or
+ *   ES_EINVAL     bad argument, bad name, or the same id twice in the request;
+ *   ES_ETOOBIG    an event exceeds max_event_size;
+ *   ES_ECONFLICT  the head did not match expected (the message gives the head);
+ *   ES_EDUPLICATE an event id is stored at another place (the message names it);
+ *   ES_EDELETED   the stream is tombstoned;
+ *   ES_EREADONLY, ES_EIO, ES_ENOSPC, ES_ENOMEM.
+ * On failure nothing is written.
+ *
+ * Idempotency: if every event has a non-zero id already stored in this
+ * stream, contiguous and in the same order, at the place the expected version
+ * would have put them, the call succeeds, writes nothing and reports
+ * replayed = 1.
+ */
+int es_stream_append(es_append_result *out, es_db *db, const char *stream,
+                     int64_t expected, es_event_data *events, size_t count);
+
+/**
+ * Start a batch: appends to several streams committed all or nothing.
+ * @return 0, ES_EINVAL, ES_EREADONLY or ES_ENOMEM.
+ */
+int es_batch_new(es_batch **out, es_db *db);
+
+/**
+ * Add one stream's append to a batch. The name and the events array are
+ * borrowed until es_batch_commit() or es_batch_free(). A stream may appear
+ * more than once; later entries see the earlier ones' versions.
+ * @return 0, ES_EINVAL (bad name, NULL events with count > 0), ES_ETOOBIG, ES_ENOMEM.
+ */
+int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
+                    es_event_data *events, size_t count);
+
+/**
+ * Commit a batch in one transaction. Always consumes the batch.
+ *
+ * @param results  NULL, or an array with one result per es_batch_append
+ *                 call, in order
+ * @return 0, or any error of es_stream_append(); the first failing stream is
+ *   named in the message and nothing at all is written.
+ */
+int es_batch_commit(es_batch *batch, es_append_result *results);
+
+/** Discard a batch without writing. NULL is a no-op. */
+void es_batch_free(es_batch *batch);
+
+/* ---- Deleting streams ------------------------------------------------- */
+
+/**
+ * Soft-delete a stream: it reads as absent and ES_NO_STREAM appends succeed.
+ * Appending again recreates it; numbering continues after the old head and
+ * only the new events are visible in the stream. The events stay in the
+ * global log (history is never rewritten).
+ *
+ * @param expected  ES_ANY, ES_STREAM_EXISTS or the exact head version
+ * @return 0, ES_ENOTFOUND (no visible stream), ES_ECONFLICT, ES_EDELETED,
+ *   ES_EINVAL, ES_EREADONLY, ES_EIO, ES_ENOSPC.
+ */
+int es_stream_delete(es_db *db, const char *stream, int64_t expected);
+
+/**
+ * Tombstone a stream: it ends for good. Every later append, delete or
+ * stream read fails with ES_EDELETED. Its events stay in the global log.
+ * A never-written stream may be tombstoned (ES_ANY or ES_NO_STREAM) to
+ * reserve the name.
+ * @return 0, ES_ECONFLICT, ES_EDELETED (already), ES_EINVAL, ES_EREADONLY,
+ *   ES_EIO, ES_ENOSPC.
+ */
+int es_stream_tombstone(es_db *db, const char *stream, int64_t expected);
+
+/* ---- Reading ---------------------------------------------------------- */
+
+/**
+ * Begin a read: a consistent snapshot of the store as of now.
+ * Keep reads short: a long read pins old pages. Do not append from a thread
+ * while it holds a read on the same store (the append may need to grow the
+ * map, which waits for this process's reads to end).
+ * @return 0, ES_EINVAL, ES_EBUSY (too many readers), ES_ENOMEM, ES_EIO.
+ */
+int es_read_begin(es_read **out, es_db *db);
+
+/**
+ * Move a read to the newest state of the store. Everything borrowed from it
+ * before becomes invalid; iterators made from it may continue (they resume
+ * after the last item they returned).
+ * @return 0, ES_EINVAL, ES_EIO.
+ */
+int es_read_renew(es_read *rd);
+
+/** End a read. Iterators made from it must be freed first. NULL is a no-op. */
+void es_read_end(es_read *rd);
+
+/** An event as stored: a borrowed view, valid until its read ends or renews. */
+typedef struct es_event {
+	const char *stream;        /**< stream name (NUL-terminated) */
+	int64_t version;
+	uint64_t position;
+	int64_t recorded_at;
+	int64_t occurred_at;       /**< 0 if not given */
+	uint8_t id[16];
+	uint8_t correlation_id[16];/**< all zero if none */
+	uint8_t causation_id[16];  /**< all zero if none */
+	const char *type;          /**< type name (NUL-terminated) */
+	uint32_t schema_version;
+	const void *payload;
+	size_t payload_len;
+	const void *metadata;      /**< encoded metadata; read with es_event_metadata_next() */
+	size_t metadata_len;
+} es_event;
+
+/**
+ * Walk an event's metadata. Start with *cursor = 0; each call yields one
+ * pair (not NUL-terminated; lengths given) and advances *cursor.
+ * @return 0 with a pair, ES_ITEROVER at the end, ES_ECORRUPT if malformed.
+ */
+int es_event_metadata_next(const es_event *ev, size_t *cursor,
+                           const char **key, size_t *key_len,
+                           const char **value, size_t *value_len);
+
+/** Direction of an iterator. */
+typedef enum es_direction { ES_FORWARD = 0, ES_BACKWARD = 1 } es_direction;
+
+/** Read as many items as exist. */
+#define ES_NO_LIMIT ((size_t)-1)
+/** from_version for a backward stream read: start at the head. */
+#define ES_HEAD INT64_MAX
+/** from_position for a backward log read: start at the newest event. */
+#define ES_LOG_END UINT64_MAX
+
+/**
+ * Iterate a stream's visible events, from from_version (inclusive) forward or
+ * backward, at most limit events.
+ * @return 0, or ES_ENOTFOUND (no such stream, or soft-deleted and not
+ *   recreated), ES_EDELETED (tombstoned), ES_EINVAL, ES_ENOMEM.
+ */
+int es_stream_iter(es_iter **out, es_read *rd, const char *stream,
+                   int64_t from_version, es_direction dir, size_t limit);
+
+/**
+ * Iterate the global log from from_position (inclusive), at most limit events.
+ * The log holds every event ever appended, deleted streams' included.
+ * @return 0, ES_EINVAL, ES_ENOMEM.
+ */
+int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position,
+                es_direction dir, size_t limit);
+
+/**
+ * Next event of an iterator. *ev is filled with borrowed pointers.
+ * @return 0, ES_ITEROVER at the end, ES_ECORRUPT (the message names the
+ *   stream and version), ES_EIO.
+ */
+int es_iter_next(es_event *ev, es_iter *it);
+
+/** Free an iterator. NULL is a no-op. */
+void es_iter_free(es_iter *it);
+
+/**
+ * Read one event of a stream by version.
+ * @return 0, ES_ENOTFOUND (no such stream or version, or not visible),
+ *   ES_EDELETED, ES_ECORRUPT, ES_EINVAL.
+ */
+int es_stream_get(es_event *out, es_read *rd, const char *stream, int64_t version);
+
+/** State of a stream. */
+typedef enum es_stream_state {
+	ES_STREAM_LIVE = 0,
+	ES_STREAM_SOFT_DELETED = 1,
+	ES_STREAM_TOMBSTONED = 2
+} es_stream_state;
+
+/** What es_stream_info() reports. */
+typedef struct es_stream_info {
+	int64_t head_version;      /**< last version written (-1 if none) */
+	int64_t first_version;     /**< first visible version (after a soft delete,
+	                                the first version of the recreated stream) */
+	int64_t first_recorded_at; /**< recorded_at of first_version's event (0 if none) */
+	int64_t last_recorded_at;  /**< recorded_at of the head event (0 if none) */
+	es_stream_state state;
+} es_stream_info;
+
+/**
+ * Describe a stream, whatever its state.
+ * @return 0, ES_ENOTFOUND (never written nor tombstoned), ES_EINVAL, ES_ECORRUPT.
+ */
+int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream);
+
+/**
+ * The last version of a stream whose recorded_at <= t (inclusive), in
+ * O(log n) whatever the stream's length. Soft-deleted history counts: this is
+ * about what existed at time t.
+ * @return 0, or ES_ENOTFOUND when the stream had no event at or before t
+ *   ("did not exist at t") or was never written; ES_EINVAL, ES_ECORRUPT.
+ */
+int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t);
+
+/** Callback for es_stream_list(): return non-zero to stop early. */
+typedef int (*es_stream_list_cb)(const char *stream, void *payload);
+
+/**
+ * List stream names in byte order: those starting with prefix (NULL or ""
+ * for all), strictly after `after` (NULL to start at the beginning: pass the
+ * last name of one page to get the next), at most limit names. Soft-deleted
+ * and tombstoned streams are included; use es_stream_info_get() to tell.
+ * @return 0, a callback's non-zero return value, ES_EINVAL, ES_ECORRUPT.
+ */
+int es_stream_list(es_read *rd, const char *prefix, const char *after,
+                   size_t limit, es_stream_list_cb cb, void *payload);
+
+/** Position of the newest event (0 if the store is empty). */
+int es_log_head(uint64_t *out, es_read *rd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

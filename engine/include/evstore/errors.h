@@ -1,0 +1,63 @@
+/*
+ * evstore/errors.h - error codes and the thread-local last error.
+ *
+ * Every evstore function that can fail returns an int: 0 on success or one
+ * of the negative ES_E* codes below. LMDB and errno codes never leak out;
+ * they are translated. After a failure, es_error_last() holds a message that
+ * names the stream, version or id involved.
+ */
+#ifndef EVSTORE_ERRORS_H
+#define EVSTORE_ERRORS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	ES_OK = 0,
+	ES_EINVAL = -1,      /* bad argument: NULL, empty/over-long name, duplicate id in a request */
+	ES_ENOMEM = -2,      /* out of memory */
+	ES_ECONFLICT = -3,   /* expected version did not match the stream's head */
+	ES_EDUPLICATE = -4,  /* an event id is already stored elsewhere */
+	ES_EDELETED = -5,    /* the stream is tombstoned */
+	ES_ENOTFOUND = -6,   /* no such stream, event, snapshot or record */
+	ES_ECORRUPT = -7,    /* a stored record is malformed or fails its checksum */
+	ES_EIO = -8,         /* the operating system reported an I/O error */
+	ES_EFORMAT = -9,     /* not an evstore store, or made by a newer format version */
+	ES_EREADONLY = -10,  /* write attempted on a store opened read-only */
+	ES_ETOOBIG = -11,    /* event larger than the store's max_event_size */
+	ES_ENOSPC = -12,     /* the disk is full */
+	ES_EACCES = -13,     /* permission denied on the store's files */
+	ES_EBUSY = -14,      /* too many readers, or the store is in use in a way that prevents this */
+	ES_ESCHEMA = -15,    /* an event's schema version is unknown to the upcaster registry */
+	ES_EREJECTED = -16,  /* a domain command was refused (see the message) */
+	ES_ERANGE = -17,     /* a number is out of range (overflow) */
+	ES_ITEROVER = -30    /* an iterator has no more items; not an error */
+};
+
+/** The last error recorded on this thread. */
+typedef struct es_error {
+	int code;            /**< one of ES_E*, or ES_OK if nothing failed yet */
+	const char *message; /**< human-readable text naming what was wrong */
+} es_error;
+
+/**
+ * Short fixed text for an error code ("version conflict", ...).
+ * Returns a static string; never NULL (unknown codes give "unknown error").
+ */
+const char *es_strerror(int code);
+
+/**
+ * The last error recorded on the calling thread.
+ * The pointer and its message stay valid until the next evstore call on this
+ * thread that fails or calls es_error_clear(). Never NULL.
+ */
+const es_error *es_error_last(void);
+
+/** Reset this thread's last error to ES_OK with an empty message. */
+void es_error_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

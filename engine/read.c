@@ -1,0 +1,305 @@
+/*
+ * read.c - read snapshots and iterators over a stream or the global log.
+ * Events are handed out as borrowed views into the memory map. Iterators
+ * remember the next key rather than trusting their cursor, so they survive
+ * es_read_renew() and resume where they stopped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "record.h"
+
+int es_read_begin(es_read **out, es_db *db)
+{
+	if (!out || !db)
+		return es__error_set(ES_EINVAL, "es_read_begin: out and db are required");
+	es_read *rd = calloc(1, sizeof *rd);
+	if (!rd)
+		return es__error_set(ES_ENOMEM, "es_read_begin: out of memory");
+	rd->db = db;
+	int rc = es__read_txn_begin(db, &rd->txn);
+	if (rc) {
+		free(rd);
+		return rc;
+	}
+	*out = rd;
+	return 0;
+}
+
+/* A fresh transaction rather than reset/renew: between the two, this process
+ * holds no transaction, so a pending map growth can proceed. */
+int es_read_renew(es_read *rd)
+{
+	if (!rd)
+		return es__error_set(ES_EINVAL, "es_read_renew: rd is NULL");
+	es__read_txn_end(rd->db, rd->txn);
+	rd->txn = NULL;
+	rd->generation++;
+	return es__read_txn_begin(rd->db, &rd->txn);
+}
+
+void es_read_end(es_read *rd)
+{
+	if (!rd)
+		return;
+	es__read_txn_end(rd->db, rd->txn);
+	free(rd);
+}
+
+int es__event_fill(es_event *ev, es_read *rd, const MDB_val *rec, const char *stream, int64_t version)
+{
+	es_record_view view;
+	if (es__record_decode(&view, rec->mv_data, rec->mv_size))
+		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld: record is corrupt "
+		                     "(bad layout or checksum)", stream, (long long)version);
+	int rc = es__type_name(rd->txn, rd->db, view.type_id, &ev->type);
+	if (rc)
+		return rc;
+	ev->stream = stream;
+	ev->version = version;
+	ev->position = view.position;
+	ev->recorded_at = view.recorded_at;
+	ev->occurred_at = view.occurred_at;
+	memcpy(ev->id, view.id, 16);
+	memcpy(ev->correlation_id, view.correlation_id, 16);
+	memcpy(ev->causation_id, view.causation_id, 16);
+	ev->schema_version = view.schema_version;
+	ev->payload = view.payload;
+	ev->payload_len = view.payload_len;
+	ev->metadata = view.metadata;
+	ev->metadata_len = view.metadata_len;
+	return 0;
+}
+
+/* Looks up a visible stream for reading. */
+static int readable_stream(es_read *rd, const char *stream, es_stream_rec *rec)
+{
+	int rc = es__check_stream_name(stream);
+	if (rc || (rc = es__stream_rec_get(rd->txn, rd->db, stream, rec)))
+		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
+	if (rec->flags & ES_SF_TOMBSTONED)
+		return es__error_set(ES_EDELETED, "stream '%s' is tombstoned", stream);
+	if (!es__stream_visible(rec))
+		return es__error_set(ES_ENOTFOUND, "stream '%s' not found (soft-deleted)", stream);
+	return 0;
+}
+
+int es_stream_get(es_event *out, es_read *rd, const char *stream, int64_t version)
+{
+	if (!out || !rd)
+		return es__error_set(ES_EINVAL, "es_stream_get: out and rd are required");
+	es_stream_rec rec;
+	int rc = readable_stream(rd, stream, &rec);
+	if (rc)
+		return rc;
+	if (version < rec.first_visible || version > rec.head)
+		return es__error_set(ES_ENOTFOUND, "stream '%s' has no version %lld", stream, (long long)version);
+	uint8_t key[16];
+	es__event_key(key, rec.id, version);
+	MDB_val k = { 16, key }, v;
+	if ((rc = mdb_get(rd->txn, rd->db->dbi.events, &k, &v)))
+		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing from the store",
+		                     stream, (long long)version);
+	return es__event_fill(out, rd, &v, stream, version);
+}
+
+int es_log_head(uint64_t *out, es_read *rd)
+{
+	if (!out || !rd)
+		return es__error_set(ES_EINVAL, "es_log_head: out and rd are required");
+	uint64_t next;
+	int rc = es__meta_get_u64(rd->txn, rd->db, "next_position", &next, 1);
+	if (rc == 0)
+		*out = next - 1;
+	return rc;
+}
+
+/* ---- iterators ---- */
+
+struct es_iter {
+	es_read *rd;
+	uint64_t generation;
+	MDB_cursor *cur;
+	bool is_log;
+	bool started;
+	es_direction dir;
+	size_t remaining;
+	/* stream iterators: versions in [lo, hi], next is the one to return */
+	uint64_t stream_id;
+	int64_t next, lo, hi;
+	/* log iterators: next position; name of the stream last seen */
+	uint64_t next_position;
+	uint64_t name_id;
+	char name[ES_STREAM_NAME_MAX + 1];
+};
+
+static int iter_new(es_iter **out, es_read *rd, MDB_dbi dbi, es_direction dir, size_t limit)
+{
+	if (dir != ES_FORWARD && dir != ES_BACKWARD)
+		return es__error_set(ES_EINVAL, "direction %d is neither ES_FORWARD nor ES_BACKWARD", (int)dir);
+	es_iter *it = calloc(1, sizeof *it);
+	if (!it)
+		return es__error_set(ES_ENOMEM, "creating an iterator: out of memory");
+	int rc = mdb_cursor_open(rd->txn, dbi, &it->cur);
+	if (rc) {
+		free(it);
+		return es__error_lmdb(rc, "creating an iterator");
+	}
+	it->rd = rd;
+	it->generation = rd->generation;
+	it->dir = dir;
+	it->remaining = limit;
+	*out = it;
+	return 0;
+}
+
+int es_stream_iter(es_iter **out, es_read *rd, const char *stream, int64_t from_version,
+                   es_direction dir, size_t limit)
+{
+	if (!out || !rd)
+		return es__error_set(ES_EINVAL, "es_stream_iter: out and rd are required");
+	es_stream_rec rec;
+	int rc = readable_stream(rd, stream, &rec);
+	if (rc || (rc = iter_new(out, rd, rd->db->dbi.events, dir, limit)))
+		return rc;
+	es_iter *it = *out;
+	it->stream_id = rec.id;
+	it->lo = rec.first_visible;
+	it->hi = rec.head;
+	if (dir == ES_FORWARD)
+		it->next = from_version < it->lo ? it->lo : from_version;
+	else
+		it->next = from_version > it->hi ? it->hi : from_version;
+	memcpy(it->name, stream, strlen(stream) + 1);
+	return 0;
+}
+
+int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position, es_direction dir, size_t limit)
+{
+	if (!out || !rd)
+		return es__error_set(ES_EINVAL, "es_log_iter: out and rd are required");
+	int rc = iter_new(out, rd, rd->db->dbi.log, dir, limit);
+	if (rc)
+		return rc;
+	(*out)->is_log = true;
+	/* Positions start at 1; forward from 0 means from the start. */
+	(*out)->next_position = dir == ES_FORWARD && from_position == 0 ? 1 : from_position;
+	return 0;
+}
+
+void es_iter_free(es_iter *it)
+{
+	if (!it)
+		return;
+	mdb_cursor_close(it->cur);
+	free(it);
+}
+
+/* After es_read_renew the cursor belongs to a dead transaction. */
+static int iter_sync(es_iter *it)
+{
+	if (it->generation == it->rd->generation)
+		return 0;
+	int rc = mdb_cursor_renew(it->rd->txn, it->cur);
+	if (rc)
+		return es__error_lmdb(rc, "renewing an iterator");
+	it->generation = it->rd->generation;
+	it->started = false;
+	return 0;
+}
+
+static int stream_next(es_event *ev, es_iter *it)
+{
+	if (it->next < it->lo || it->next > it->hi)
+		return ES_ITEROVER;
+	uint8_t key[16];
+	es__event_key(key, it->stream_id, it->next);
+	MDB_val k = { 16, key }, v;
+	int rc;
+	if (it->started)
+		rc = mdb_cursor_get(it->cur, &k, &v, it->dir == ES_FORWARD ? MDB_NEXT : MDB_PREV);
+	else
+		rc = mdb_cursor_get(it->cur, &k, &v, MDB_SET_KEY);
+	/* Versions are contiguous, so the cursor must land exactly on the next one. */
+	if (rc || k.mv_size != 16 || memcmp(k.mv_data, key, 16) != 0)
+		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing from the store",
+		                     it->name, (long long)it->next);
+	it->started = true;
+	if ((rc = es__event_fill(ev, it->rd, &v, it->name, it->next)))
+		return rc;
+	it->next += it->dir == ES_FORWARD ? 1 : -1;
+	return 0;
+}
+
+static int log_stream_name(es_iter *it, uint64_t sid)
+{
+	if (it->name_id == sid)
+		return 0;
+	const char *name;
+	size_t len;
+	int rc = es__stream_name(it->rd->txn, it->rd->db, sid, &name, &len);
+	if (rc)
+		return rc;
+	if (len == 0 || len > ES_STREAM_NAME_MAX)
+		return es__error_set(ES_ECORRUPT, "stream id %llu has a malformed name", (unsigned long long)sid);
+	memcpy(it->name, name, len);
+	it->name[len] = '\0';
+	it->name_id = sid;
+	return 0;
+}
+
+static int log_next(es_event *ev, es_iter *it)
+{
+	if (it->next_position == 0)
+		return ES_ITEROVER;
+	uint8_t pos[8];
+	es__put_be64(pos, it->next_position);
+	MDB_val k = { 8, pos }, v;
+	int rc;
+	if (it->started)
+		rc = mdb_cursor_get(it->cur, &k, &v, it->dir == ES_FORWARD ? MDB_NEXT : MDB_PREV);
+	else if ((rc = mdb_cursor_get(it->cur, &k, &v, MDB_SET_RANGE)) == MDB_NOTFOUND && it->dir == ES_BACKWARD)
+		rc = mdb_cursor_get(it->cur, &k, &v, MDB_LAST);
+	else if (rc == 0 && it->dir == ES_BACKWARD && es__get_be64(k.mv_data) > it->next_position)
+		rc = mdb_cursor_get(it->cur, &k, &v, MDB_PREV);
+	if (rc == MDB_NOTFOUND)
+		return ES_ITEROVER;
+	if (rc)
+		return es__error_lmdb(rc, "reading the log");
+	it->started = true;
+	if (k.mv_size != 8 || v.mv_size != 16)
+		return es__error_set(ES_ECORRUPT, "log entry near position %llu is malformed",
+		                     (unsigned long long)it->next_position);
+	uint64_t position = es__get_be64(k.mv_data);
+	uint64_t sid = es__get_be64(v.mv_data);
+	int64_t version = (int64_t)es__get_be64((const uint8_t *)v.mv_data + 8);
+	if ((rc = log_stream_name(it, sid)))
+		return rc;
+	MDB_val ek = { 16, v.mv_data }, ev_val;
+	if ((rc = mdb_get(it->rd->txn, it->rd->db->dbi.events, &ek, &ev_val)))
+		return es__error_set(ES_ECORRUPT, "log position %llu points at stream '%s' version %lld, "
+		                     "which is missing", (unsigned long long)position, it->name, (long long)version);
+	if ((rc = es__event_fill(ev, it->rd, &ev_val, it->name, version)))
+		return rc;
+	if (ev->position != position)
+		return es__error_set(ES_ECORRUPT, "log position %llu holds an event recorded at position %llu",
+		                     (unsigned long long)position, (unsigned long long)ev->position);
+	it->next_position = it->dir == ES_FORWARD ? position + 1 : position - 1;
+	return 0;
+}
+
+int es_iter_next(es_event *ev, es_iter *it)
+{
+	if (!ev || !it)
+		return es__error_set(ES_EINVAL, "es_iter_next: ev and it are required");
+	if (it->remaining == 0)
+		return ES_ITEROVER;
+	int rc = iter_sync(it);
+	if (rc)
+		return rc;
+	rc = it->is_log ? log_next(ev, it) : stream_next(ev, it);
+	if (rc == 0 && it->remaining != ES_NO_LIMIT)
+		it->remaining--;
+	return rc;
+}

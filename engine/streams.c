@@ -1,0 +1,282 @@
+/*
+ * streams.c - stream records: names, expected-version checks, info,
+ * version-at-time, listing, soft delete and tombstones.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "record.h"
+
+int es__check_stream_name(const char *stream)
+{
+	if (!stream)
+		return es__error_set(ES_EINVAL, "stream name is NULL");
+	size_t n = strlen(stream);
+	if (n == 0)
+		return es__error_set(ES_EINVAL, "stream name is empty");
+	if (n > ES_STREAM_NAME_MAX)
+		return es__error_set(ES_EINVAL, "stream name '%.40s...' is %zu bytes, longer than %d",
+		                     stream, n, ES_STREAM_NAME_MAX);
+	return 0;
+}
+
+static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint64_t get_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+int es__stream_rec_get(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec *rec)
+{
+	MDB_val k = { strlen(stream), (void *)stream }, v;
+	int rc = mdb_get(txn, db->dbi.streams, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return ES_ENOTFOUND;
+	if (rc)
+		return es__lmdb(rc, "reading a stream record");
+	if (v.mv_size != ES_STREAM_REC_SIZE)
+		return es__error_set(ES_ECORRUPT, "record of stream '%s' is malformed", stream);
+	const uint8_t *p = v.mv_data;
+	rec->id = get_u64(p);
+	rec->head = (int64_t)get_u64(p + 8);
+	rec->first_visible = (int64_t)get_u64(p + 16);
+	rec->first_recorded_at = (int64_t)get_u64(p + 24);
+	rec->last_recorded_at = (int64_t)get_u64(p + 32);
+	memcpy(&rec->flags, p + 40, 4);
+	return 0;
+}
+
+int es__stream_rec_put(MDB_txn *txn, es_db *db, const char *stream, const es_stream_rec *rec)
+{
+	uint8_t buf[ES_STREAM_REC_SIZE];
+	put_u64(buf, rec->id);
+	put_u64(buf + 8, (uint64_t)rec->head);
+	put_u64(buf + 16, (uint64_t)rec->first_visible);
+	put_u64(buf + 24, (uint64_t)rec->first_recorded_at);
+	put_u64(buf + 32, (uint64_t)rec->last_recorded_at);
+	memcpy(buf + 40, &rec->flags, 4);
+	MDB_val k = { strlen(stream), (void *)stream }, v = { sizeof buf, buf };
+	int rc = mdb_put(txn, db->dbi.streams, &k, &v, 0);
+	return rc ? es__lmdb(rc, "writing a stream record") : 0;
+}
+
+int es__stream_create(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec *rec)
+{
+	uint64_t next;
+	int rc = es__meta_get_u64(txn, db, "next_stream_id", &next, 1);
+	if (rc)
+		return rc;
+	memset(rec, 0, sizeof *rec);
+	rec->id = next;
+	rec->head = -1;
+	uint8_t key[8];
+	es__put_be64(key, next);
+	MDB_val k = { 8, key }, v = { strlen(stream), (void *)stream };
+	if ((rc = mdb_put(txn, db->dbi.stream_names, &k, &v, MDB_NOOVERWRITE)))
+		return es__lmdb(rc, "naming a new stream");
+	return es__meta_put_u64(txn, db, "next_stream_id", next + 1);
+}
+
+int es__stream_name(MDB_txn *txn, es_db *db, uint64_t id, const char **name, size_t *len)
+{
+	uint8_t key[8];
+	es__put_be64(key, id);
+	MDB_val k = { 8, key }, v;
+	int rc = mdb_get(txn, db->dbi.stream_names, &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND
+		           ? es__error_set(ES_ECORRUPT, "stream id %llu has no name", (unsigned long long)id)
+		           : es__lmdb(rc, "reading a stream name");
+	*name = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+bool es__stream_visible(const es_stream_rec *rec)
+{
+	return rec && !(rec->flags & (ES_SF_SOFT_DELETED | ES_SF_TOMBSTONED)) && rec->head >= 0;
+}
+
+static int conflict(const char *stream, int64_t expected, const es_stream_rec *rec)
+{
+	int64_t head = rec ? rec->head : -1;
+	char want[48], have[48];
+	if (expected == ES_NO_STREAM) snprintf(want, sizeof want, "no stream");
+	else if (expected == ES_STREAM_EXISTS) snprintf(want, sizeof want, "an existing stream");
+	else snprintf(want, sizeof want, "version %lld", (long long)expected);
+	if (head < 0) snprintf(have, sizeof have, "has no events");
+	else if (rec->flags & ES_SF_SOFT_DELETED)
+		snprintf(have, sizeof have, "is soft-deleted at version %lld", (long long)head);
+	else snprintf(have, sizeof have, "is at version %lld", (long long)head);
+	return es__error_set(ES_ECONFLICT, "stream '%s': expected %s, but it %s", stream, want, have);
+}
+
+int es__check_expected(const char *stream, const es_stream_rec *rec, int64_t expected)
+{
+	if (rec && (rec->flags & ES_SF_TOMBSTONED))
+		return es__error_set(ES_EDELETED, "stream '%s' is tombstoned", stream);
+	int64_t head = rec ? rec->head : -1;
+	bool visible = es__stream_visible(rec);
+	bool ok;
+	if (expected == ES_ANY) ok = true;
+	else if (expected == ES_NO_STREAM) ok = !visible;
+	else if (expected == ES_STREAM_EXISTS) ok = visible;
+	else if (expected >= 0) ok = head == expected;
+	else return es__error_set(ES_EINVAL, "stream '%s': %lld is not an expected version", stream, (long long)expected);
+	if (ok)
+		return 0;
+	return conflict(stream, expected, rec);
+}
+
+/* ---- reads over stream records ---- */
+
+int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream)
+{
+	if (!out || !rd)
+		return es__error_set(ES_EINVAL, "es_stream_info_get: out and rd are required");
+	int rc = es__check_stream_name(stream);
+	es_stream_rec rec;
+	if (rc || (rc = es__stream_rec_get(rd->txn, rd->db, stream, &rec)))
+		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
+	out->head_version = rec.head;
+	out->first_version = rec.first_visible;
+	out->first_recorded_at = rec.first_recorded_at;
+	out->last_recorded_at = rec.last_recorded_at;
+	out->state = (rec.flags & ES_SF_TOMBSTONED) ? ES_STREAM_TOMBSTONED
+	             : (rec.flags & ES_SF_SOFT_DELETED) ? ES_STREAM_SOFT_DELETED : ES_STREAM_LIVE;
+	return 0;
+}
+
+static int recorded_at_of(int64_t *out, es_read *rd, const char *stream, uint64_t id, int64_t version)
+{
+	uint8_t key[16];
+	es__event_key(key, id, version);
+	MDB_val k = { 16, key }, v;
+	int rc = mdb_get(rd->txn, rd->db->dbi.events, &k, &v);
+	if (rc == 0 && es__record_recorded_at(out, v.mv_data, v.mv_size) == 0)
+		return 0;
+	return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing or malformed",
+	                     stream, (long long)version);
+}
+
+int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t)
+{
+	if (!out || !rd)
+		return es__error_set(ES_EINVAL, "es_stream_version_at: out and rd are required");
+	es_stream_rec rec;
+	int rc = es__check_stream_name(stream);
+	if (rc || (rc = es__stream_rec_get(rd->txn, rd->db, stream, &rec)))
+		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
+	int64_t first;
+	if (rec.head < 0 || (rc = recorded_at_of(&first, rd, stream, rec.id, 0)))
+		return rc ? rc : es__error_set(ES_ENOTFOUND, "stream '%s' has no events", stream);
+	if (t < first)
+		return es__error_set(ES_ENOTFOUND, "stream '%s' did not exist at %lld", stream, (long long)t);
+	if (t >= rec.last_recorded_at) {
+		*out = rec.head;
+		return 0;
+	}
+	/* Invariant: recorded_at(lo) <= t < recorded_at(hi). */
+	int64_t lo = 0, hi = rec.head;
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2, at;
+		if ((rc = recorded_at_of(&at, rd, stream, rec.id, mid)))
+			return rc;
+		if (at <= t) lo = mid;
+		else hi = mid;
+	}
+	*out = lo;
+	return 0;
+}
+
+static bool has_prefix(const MDB_val *k, const char *prefix, size_t plen)
+{
+	return k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0;
+}
+
+int es_stream_list(es_read *rd, const char *prefix, const char *after, size_t limit,
+                   es_stream_list_cb cb, void *payload)
+{
+	if (!rd || !cb)
+		return es__error_set(ES_EINVAL, "es_stream_list: rd and cb are required");
+	if (!prefix)
+		prefix = "";
+	size_t plen = strlen(prefix);
+	const char *start = after && strcmp(after, prefix) > 0 ? after : prefix;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(rd->txn, rd->db->dbi.streams, &cur);
+	if (rc)
+		return es__error_lmdb(rc, "listing streams");
+	MDB_val k = { strlen(start), (void *)start }, v;
+	rc = mdb_cursor_get(cur, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
+	int result = 0;
+	char name[ES_STREAM_NAME_MAX + 1];
+	for (size_t n = 0; rc == 0 && n < limit && has_prefix(&k, prefix, plen);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > ES_STREAM_NAME_MAX) {
+			result = es__error_set(ES_ECORRUPT, "a stream name in the store is over-long");
+			break;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (after && strcmp(name, after) <= 0)
+			continue;
+		n++;
+		if ((result = cb(name, payload)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (result == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		result = es__error_lmdb(rc, "listing streams");
+	return result;
+}
+
+/* ---- soft delete and tombstone ---- */
+
+typedef struct delete_req {
+	const char *stream;
+	int64_t expected;
+	bool tombstone;
+} delete_req;
+
+static int delete_in_txn(es_db *db, MDB_txn *txn, void *payload)
+{
+	delete_req *req = payload;
+	es_stream_rec rec;
+	int rc = es__stream_rec_get(txn, db, req->stream, &rec);
+	bool exists = rc == 0;
+	if (rc && rc != ES_ENOTFOUND)
+		return rc;
+	if ((rc = es__check_expected(req->stream, exists ? &rec : NULL, req->expected)))
+		return rc;
+	if (req->tombstone) {
+		if (!exists && (rc = es__stream_create(txn, db, req->stream, &rec)))
+			return rc;
+		rec.flags |= ES_SF_TOMBSTONED;
+	} else {
+		if (!es__stream_visible(exists ? &rec : NULL))
+			return es__error_set(ES_ENOTFOUND, "stream '%s' not found", req->stream);
+		rec.flags |= ES_SF_SOFT_DELETED;
+		rec.first_visible = rec.head + 1;
+	}
+	return es__stream_rec_put(txn, db, req->stream, &rec);
+}
+
+static int stream_delete(es_db *db, const char *stream, int64_t expected, bool tombstone)
+{
+	if (!db)
+		return es__error_set(ES_EINVAL, "db is NULL");
+	int rc = es__check_stream_name(stream);
+	if (rc)
+		return rc;
+	delete_req req = { stream, expected, tombstone };
+	return es__write(db, delete_in_txn, &req);
+}
+
+int es_stream_delete(es_db *db, const char *stream, int64_t expected)
+{
+	return stream_delete(db, stream, expected, false);
+}
+
+int es_stream_tombstone(es_db *db, const char *stream, int64_t expected)
+{
+	return stream_delete(db, stream, expected, true);
+}

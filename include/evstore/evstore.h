@@ -1,0 +1,10 @@
+/*
+ * evstore/evstore.h - umbrella header: everything evstore offers.
+ */
+#ifndef EVSTORE_H
+#define EVSTORE_H
+
+#include <evstore/errors.h>
+#include <evstore/engine.h>
+
+#endif

@@ -387,6 +387,30 @@ int es_stream_list(es_read *rd, const char *prefix, const char *after,
 /** Position of the newest event (0 if the store is empty). */
 int es_log_head(uint64_t *out, es_read *rd);
 
+/* ---- Time text ------------------------------------------------------- */
+
+/** Room for es_time_format's longest output, with its NUL. */
+#define ES_TIME_TEXT_SIZE 40
+
+/**
+ * Parse a time as nanoseconds since the Unix epoch. Accepted forms:
+ * RFC 3339 ("2026-11-21T10:03:00Z", "2026-11-21T10:03:00.123456789+02:00";
+ * 't'/'z' and a space for 'T' are allowed; 1 to 9 fraction digits; an offset
+ * is required), or '@' followed by a decimal integer of nanoseconds
+ * ("@1763719380000000000", may be negative).
+ * @return 0, or ES_EINVAL (the message names the text and what is wrong),
+ *   ES_ERANGE (outside int64 nanoseconds).
+ */
+int es_time_parse(int64_t *out, const char *text);
+
+/**
+ * Format ns as RFC 3339 in UTC with nine fraction digits:
+ * "2026-11-21T10:03:00.000000000Z".
+ * @param out   buffer of at least ES_TIME_TEXT_SIZE bytes
+ * @return 0, or ES_EINVAL (NULL out or size too small).
+ */
+int es_time_format(char *out, size_t size, int64_t ns);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,34 @@
+/*
+ * testutil.h - helpers shared by the Check suites: a fresh temporary store
+ * directory per test, removed afterwards, and small assertion helpers.
+ */
+#ifndef ES_TESTUTIL_H
+#define ES_TESTUTIL_H
+
+#include <check.h>
+#include <evstore/evstore.h>
+
+/* Creates a fresh empty directory under $TMPDIR; returns its path (static
+ * storage, valid until es_test_tmpdir_remove). */
+const char *es_test_tmpdir(void);
+/* Removes the directory es_test_tmpdir made, with everything in it. */
+void es_test_tmpdir_remove(void);
+/* Opens a store in a fresh temporary directory with the given clock (NULL = real). */
+es_db *es_test_open(es_clock_fn clock, void *payload);
+
+/* A settable clock for tests: returns *(int64_t *)payload. */
+int64_t es_test_clock(void *payload);
+
+/* Asserts rc == expected, printing es_error_last() on mismatch. */
+#define ck_assert_es(rc, expected)                                                       \
+	do {                                                                             \
+		int rc_ = (rc), exp_ = (expected);                                       \
+		ck_assert_msg(rc_ == exp_, "%s = %d (%s), expected %d (%s); last error: %s", \
+		              #rc, rc_, es_strerror(rc_), exp_, es_strerror(exp_),        \
+		              es_error_last()->message);                                 \
+	} while (0)
+
+/* Runs a suite with CK_FORK and returns a process exit status. */
+int es_test_run(Suite *s);
+
+#endif

@@ -72,7 +72,8 @@ typedef struct es_stream_rec {
 #define ES_STREAM_REC_SIZE 44
 
 /* ---- error.c ---- */
-int es__error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The engine sets errors through the public setter. */
+#define es__error_set es_error_set
 int es__error_lmdb(int rc, const char *what);
 int es__error_errno(int err, const char *what);
 

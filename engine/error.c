@@ -50,7 +50,7 @@ void es_error_clear(void)
 	last_message[0] = '\0';
 }
 
-int es__error_set(int code, const char *fmt, ...)
+int es_error_set(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

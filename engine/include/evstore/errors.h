@@ -54,6 +54,16 @@ const char *es_strerror(int code);
  */
 const es_error *es_error_last(void);
 
+/**
+ * Record an error on this thread and return code: for callbacks (a domain's
+ * decide function refusing a command) to say why. printf-style.
+ */
+int es_error_set(int code, const char *fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
 /** Reset this thread's last error to ES_OK with an empty message. */
 void es_error_clear(void);
 

@@ -1,0 +1,30 @@
+/*
+ * aggregate_int.h - internals shared by the aggregate module's files.
+ */
+#ifndef ES_AGGREGATE_INT_H
+#define ES_AGGREGATE_INT_H
+
+#include "evstore/aggregate.h"
+
+/* Dispatches events to a type's handlers, remembering the last match:
+ * type names handed out by the engine are stable pointers, so consecutive
+ * events of one type cost a pointer compare, not a string compare. */
+typedef struct es_dispatch {
+	const es_aggregate_type *type;
+	const char *last_name;
+	es_apply_fn last_apply;
+} es_dispatch;
+
+void es__dispatch_init(es_dispatch *d, const es_aggregate_type *type);
+int es__dispatch_apply(es_dispatch *d, void *state, const es_event *ev);
+
+/* The snapshot key (schema version and chain fingerprint) of a type. */
+es_snapshot_key es__aggregate_key(const es_aggregate_type *type);
+/* The type's interval, or 0 when it never snapshots. */
+uint32_t es__snapshot_every(const es_aggregate_type *type);
+int es__check_type(const es_aggregate_type *type);
+/* Encodes a state through the type's callback. */
+int es__state_encode(uint8_t **out, size_t *len, const es_aggregate_type *type, const void *state);
+void es__state_clear(const es_aggregate_type *type, void *state);
+
+#endif

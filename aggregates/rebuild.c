@@ -1,0 +1,157 @@
+/*
+ * rebuild.c - rebuild every snapshot of an aggregate type from the events,
+ * under the current state schema and upcaster chain. Each stream is folded
+ * once in a read; the rebuilt snapshots are then written in one batch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate_int.h"
+
+typedef struct rebuilt_state {
+	int64_t version;
+	uint8_t *bytes;
+	size_t len;
+} rebuilt_state;
+
+typedef struct stream_plan {
+	int64_t *versions;   /* snapshot versions to rebuild, oldest first */
+	size_t count;
+	rebuilt_state *out;
+	size_t done;
+} stream_plan;
+
+static void plan_free(stream_plan *p)
+{
+	for (size_t i = 0; i < p->done; i++)
+		free(p->out[i].bytes);
+	free(p->out);
+	free(p->versions);
+}
+
+static int fold_collecting(stream_plan *p, void *state, es_read *rd, const es_aggregate_type *type,
+                           const char *stream)
+{
+	es_iter *it;
+	es_event ev;
+	es_dispatch d;
+	es__dispatch_init(&d, type);
+	int rc = es_stream_iter(&it, rd, stream, 0, ES_FORWARD, ES_NO_LIMIT);
+	while (rc == 0 && p->done < p->count && (rc = es_iter_next(&ev, it)) == 0) {
+		if ((rc = es__dispatch_apply(&d, state, &ev)))
+			break;
+		while (p->done < p->count && p->versions[p->done] < ev.version)
+			p->done++; /* before a soft delete: not part of today's stream */
+		if (p->done < p->count && p->versions[p->done] == ev.version) {
+			rebuilt_state *r = &p->out[p->done];
+			r->version = ev.version;
+			if ((rc = es__state_encode(&r->bytes, &r->len, type, state)))
+				break;
+			p->done++;
+		}
+	}
+	es_iter_free(it);
+	return rc == ES_ITEROVER ? 0 : rc;
+}
+
+static int plan_stream(stream_plan *p, es_db *db, const es_aggregate_type *type, const char *stream)
+{
+	es_read *rd;
+	int rc = es_read_begin(&rd, db);
+	if (rc)
+		return rc;
+	void *state = calloc(1, type->state_size);
+	rc = state ? es_snapshot_list(&p->versions, &p->count, rd, stream)
+	           : es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
+	if (rc == 0 && p->count && !(p->out = calloc(p->count, sizeof *p->out)))
+		rc = es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
+	if (rc == 0 && p->count) {
+		type->init(state);
+		rc = fold_collecting(p, state, rd, type, stream);
+		es__state_clear(type, state);
+	}
+	free(state);
+	es_read_end(rd);
+	return rc;
+}
+
+static int write_plan(size_t *rebuilt, es_db *db, const es_aggregate_type *type, const char *stream,
+                      const stream_plan *p)
+{
+	es_batch *b;
+	es_snapshot_key key = es__aggregate_key(type);
+	int rc = es_batch_new(&b, db);
+	for (size_t i = 0; rc == 0 && i < p->done; i++)
+		if (p->out[i].bytes)
+			rc = es_snapshot_stage(b, stream, p->out[i].version, &key, p->out[i].bytes, p->out[i].len);
+	if (rc) {
+		es_batch_free(b);
+		return rc;
+	}
+	if ((rc = es_batch_commit(b, NULL)) == 0)
+		for (size_t i = 0; i < p->done; i++)
+			*rebuilt += p->out[i].bytes != NULL;
+	return rc;
+}
+
+typedef struct name_list {
+	char **names;
+	size_t n, cap;
+} name_list;
+
+static int collect_name(const char *stream, void *payload)
+{
+	name_list *l = payload;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **names = realloc(l->names, cap * sizeof *names);
+		if (!names)
+			return es_error_set(ES_ENOMEM, "listing streams: out of memory");
+		l->names = names;
+		l->cap = cap;
+	}
+	if (!(l->names[l->n] = strdup(stream)))
+		return es_error_set(ES_ENOMEM, "listing streams: out of memory");
+	l->n++;
+	return 0;
+}
+
+static int list_streams(name_list *l, es_db *db, const char *prefix)
+{
+	es_read *rd;
+	int rc = es_read_begin(&rd, db);
+	if (rc)
+		return rc;
+	rc = es_stream_list(rd, prefix, NULL, ES_NO_LIMIT, collect_name, l);
+	es_read_end(rd);
+	return rc;
+}
+
+int es_aggregate_rebuild_snapshots(size_t *rebuilt, es_db *db, const es_aggregate_type *type)
+{
+	size_t local = 0;
+	if (!rebuilt)
+		rebuilt = &local;
+	*rebuilt = 0;
+	int rc = es__check_type(type);
+	if (rc)
+		return rc;
+	if (!db || !type->stream_prefix || !es__snapshot_every(type))
+		return es_error_set(ES_EINVAL, "rebuilding snapshots: db, a stream prefix and snapshot "
+		                    "callbacks are required");
+	name_list names = { 0 };
+	rc = list_streams(&names, db, type->stream_prefix);
+	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+		stream_plan p = { 0 };
+		rc = plan_stream(&p, db, type, names.names[i]);
+		if (rc == ES_ENOTFOUND || rc == ES_EDELETED)
+			rc = 0; /* deleted streams have nothing to load */
+		else if (rc == 0)
+			rc = write_plan(rebuilt, db, type, names.names[i], &p);
+		plan_free(&p);
+	}
+	for (size_t i = 0; i < names.n; i++)
+		free(names.names[i]);
+	free(names.names);
+	return rc;
+}

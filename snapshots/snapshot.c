@@ -1,0 +1,201 @@
+/*
+ * snapshot.c - the snapshot envelope and its checks, selection of the newest
+ * usable snapshot, staging into a batch, and thinning.
+ *
+ * Envelope (little-endian): u8 format (1), u8[3] zero, u32 state schema
+ * version, u64 upcaster fingerprint, u64 XXH3-64 of the state, state bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "evstore/snapshot.h"
+#include "../engine/db.h"
+
+#define ENVELOPE_FORMAT 1
+#define ENVELOPE_HEADER 24
+
+const char *es_snapshot_skip_str(es_snapshot_skip why)
+{
+	switch (why) {
+	case ES_SNAPSHOT_USABLE: return "usable";
+	case ES_SNAPSHOT_SCHEMA_CHANGED: return "state schema changed";
+	case ES_SNAPSHOT_FINGERPRINT_CHANGED: return "upcaster chain changed";
+	case ES_SNAPSHOT_CORRUPT: return "corrupt";
+	default: return "unknown";
+	}
+}
+
+static uint8_t *envelope_new(size_t *len, const es_snapshot_key *key, const void *state, size_t state_len)
+{
+	uint8_t *buf = malloc(ENVELOPE_HEADER + state_len);
+	if (!buf)
+		return NULL;
+	uint64_t sum = XXH3_64bits(state, state_len);
+	memset(buf, 0, 4);
+	buf[0] = ENVELOPE_FORMAT;
+	memcpy(buf + 4, &key->schema_version, 4);
+	memcpy(buf + 8, &key->fingerprint, 8);
+	memcpy(buf + 16, &sum, 8);
+	if (state_len)
+		memcpy(buf + ENVELOPE_HEADER, state, state_len);
+	*len = ENVELOPE_HEADER + state_len;
+	return buf;
+}
+
+static es_snapshot_skip envelope_check(const uint8_t *buf, size_t len, const es_snapshot_key *key)
+{
+	uint32_t schema;
+	uint64_t fingerprint, sum;
+	if (len < ENVELOPE_HEADER || buf[0] != ENVELOPE_FORMAT)
+		return ES_SNAPSHOT_CORRUPT;
+	memcpy(&schema, buf + 4, 4);
+	memcpy(&fingerprint, buf + 8, 8);
+	memcpy(&sum, buf + 16, 8);
+	if (sum != XXH3_64bits(buf + ENVELOPE_HEADER, len - ENVELOPE_HEADER))
+		return ES_SNAPSHOT_CORRUPT;
+	if (schema != key->schema_version)
+		return ES_SNAPSHOT_SCHEMA_CHANGED;
+	if (fingerprint != key->fingerprint)
+		return ES_SNAPSHOT_FINGERPRINT_CHANGED;
+	return ES_SNAPSHOT_USABLE;
+}
+
+int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t max_version,
+                     const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *payload)
+{
+	if (!out || !rd || !key)
+		return es__error_set(ES_EINVAL, "es_snapshot_find: out, rd and key are required");
+	int rc = es__check_stream_name(stream);
+	while (rc == 0) {
+		int64_t version;
+		const void *bytes;
+		size_t len;
+		if ((rc = es__snapshot_get_le(&version, &bytes, &len, rd, stream, max_version)))
+			break;
+		es_snapshot_skip why = envelope_check(bytes, len, key);
+		if (why == ES_SNAPSHOT_USABLE) {
+			out->version = version;
+			out->state = (const uint8_t *)bytes + ENVELOPE_HEADER;
+			out->state_len = len - ENVELOPE_HEADER;
+			return 0;
+		}
+		if (on_skip && (rc = on_skip(version, why, payload)) != 0)
+			return rc;
+		max_version = version - 1;
+	}
+	return rc;
+}
+
+int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
+                      const es_snapshot_key *key, const void *state, size_t state_len)
+{
+	if (!batch || !key || (state_len && !state))
+		return es__error_set(ES_EINVAL, "es_snapshot_stage: batch, key and state are required");
+	int rc = es__check_stream_name(stream);
+	size_t len;
+	uint8_t *buf = rc ? NULL : envelope_new(&len, key, state, state_len);
+	if (rc || !buf)
+		return rc ? rc : es__error_set(ES_ENOMEM, "staging a snapshot: out of memory");
+	rc = es__batch_put_snapshot(batch, stream, version, buf, len);
+	free(buf);
+	return rc;
+}
+
+int es_snapshot_write(es_db *db, const char *stream, int64_t version,
+                      const es_snapshot_key *key, const void *state, size_t state_len)
+{
+	if (!db || !key || (state_len && !state))
+		return es__error_set(ES_EINVAL, "es_snapshot_write: db, key and state are required");
+	int rc = es__check_stream_name(stream);
+	size_t len;
+	uint8_t *buf = rc ? NULL : envelope_new(&len, key, state, state_len);
+	if (rc || !buf)
+		return rc ? rc : es__error_set(ES_ENOMEM, "writing a snapshot: out of memory");
+	rc = es__snapshot_put(db, stream, version, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* ---- listing, counting, thinning ---- */
+
+typedef struct version_list {
+	int64_t *v;
+	size_t n, cap;
+} version_list;
+
+static int collect_version(int64_t version, const void *bytes, size_t len, void *payload)
+{
+	(void)bytes;
+	(void)len;
+	version_list *l = payload;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		int64_t *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return es__error_set(ES_ENOMEM, "listing snapshots: out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = version;
+	return 0;
+}
+
+int es_snapshot_list(int64_t **out, size_t *count, es_read *rd, const char *stream)
+{
+	if (!out || !count || !rd)
+		return es__error_set(ES_EINVAL, "es_snapshot_list: out, count and rd are required");
+	version_list l = { 0 };
+	int rc = es__check_stream_name(stream);
+	if (!rc)
+		rc = es__snapshot_each(rd, stream, collect_version, &l);
+	if (rc) {
+		free(l.v);
+		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
+	}
+	*out = l.v;
+	*count = l.n;
+	return 0;
+}
+
+/* The stream's snapshots recorded before cutoff, oldest first. A version is
+ * old iff it is at or below the version the stream had just before cutoff. */
+static int old_snapshots(version_list *old, es_db *db, const char *stream, int64_t cutoff)
+{
+	es_read *rd;
+	int rc = es_read_begin(&rd, db);
+	if (rc)
+		return rc;
+	int64_t newest_old = -1;
+	rc = es_snapshot_list(&old->v, &old->n, rd, stream);
+	if (rc == 0 && (rc = es_stream_version_at(&newest_old, rd, stream, cutoff - 1)) == ES_ENOTFOUND)
+		rc = 0; /* nothing was recorded before the cutoff */
+	es_read_end(rd);
+	size_t n = 0;
+	while (n < old->n && old->v[n] <= newest_old)
+		n++;
+	old->n = n;
+	return rc;
+}
+
+int es_snapshot_thin(size_t *removed, es_db *db, const char *stream, const es_thin_options *opts)
+{
+	if (removed)
+		*removed = 0;
+	if (!db || !opts || opts->version != ES_THIN_OPTIONS_VERSION || opts->keep_one_in == 0)
+		return es__error_set(ES_EINVAL, "es_snapshot_thin: db and valid options (keep_one_in >= 1) are required");
+	int rc = es__check_stream_name(stream);
+	version_list old = { 0 };
+	if (rc || (rc = old_snapshots(&old, db, stream, opts->older_than))) {
+		free(old.v);
+		return rc;
+	}
+	for (size_t i = 0; rc == 0 && i < old.n; i++) {
+		if (i % opts->keep_one_in == 0)
+			continue;
+		if ((rc = es__snapshot_delete(db, stream, old.v[i])) == 0 && removed)
+			(*removed)++;
+	}
+	free(old.v);
+	return rc;
+}

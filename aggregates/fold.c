@@ -31,6 +31,18 @@ int es__dispatch_apply(es_dispatch *d, void *state, const es_event *ev)
 	return d->last_apply(state, ev);
 }
 
+int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev)
+{
+	es_dispatch d;
+	int rc = es__check_type(type);
+	if (rc)
+		return rc;
+	if (!state || !ev || !ev->type)
+		return es_error_set(ES_EINVAL, "es_aggregate_apply: state and event are required");
+	es__dispatch_init(&d, type);
+	return es__dispatch_apply(&d, state, ev);
+}
+
 es_snapshot_key es__aggregate_key(const es_aggregate_type *type)
 {
 	es_snapshot_key key = { type->state_schema_version, 0 };
@@ -200,6 +212,26 @@ int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
 	return rc;
 }
 
+/* Resolves t to a version; "did not exist at t" is ES_ENOTFOUND. */
+static int version_at(int64_t *out, es_read *rd, const char *stream, int64_t t)
+{
+	int rc = es_stream_version_at(out, rd, stream, t);
+	if (rc == ES_ENOTFOUND) {
+		char when[ES_TIME_TEXT_SIZE];
+		es_time_format(when, sizeof when, t);
+		es_error_set(rc, "stream '%s' did not exist at %s", stream, when);
+	}
+	return rc;
+}
+
+int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
+                            const es_aggregate_type *type, const char *stream, int64_t t)
+{
+	int64_t version;
+	int rc = rd ? version_at(&version, rd, stream, t) : es_error_set(ES_EINVAL, "aggregate load: read is NULL");
+	return rc ? rc : es_aggregate_fold(state, info, rd, type, stream, version);
+}
+
 /* A db-level load: fold in a short read, then rewrite the newest
  * passed-over snapshot from the state rebuilt during the fold. */
 static int load(void *state, es_load_info *info, es_db *db, const es_aggregate_type *type,
@@ -215,8 +247,8 @@ static int load(void *state, es_load_info *info, es_db *db, const es_aggregate_t
 	int rc = es_read_begin(&rd, db);
 	if (rc)
 		return rc;
-	if (use_time && (rc = es_stream_version_at(&wanted, rd, stream, as_of)) == ES_ENOTFOUND)
-		es_error_set(rc, "stream '%s' did not exist at %lld", stream, (long long)as_of);
+	if (use_time)
+		rc = version_at(&wanted, rd, stream, as_of);
 	if (rc == 0)
 		rc = fold_with(state, info, &ctx, rd, type, stream, wanted);
 	es_read_end(rd);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -21,6 +22,15 @@ int es__uuidv7(uint8_t id[16], int64_t now_ns)
 	id[6] = (uint8_t)(0x70 | (id[6] & 0x0f)); /* version 7 */
 	id[8] = (uint8_t)(0x80 | (id[8] & 0x3f)); /* RFC 4122 variant */
 	return 0;
+}
+
+int es_id_new(uint8_t out[16])
+{
+	if (!out)
+		return es__error_set(ES_EINVAL, "es_id_new: out is NULL");
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return es__uuidv7(out, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 }
 
 bool es__id_is_zero(const uint8_t id[16])

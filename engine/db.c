@@ -312,3 +312,13 @@ void es_db_close(es_db *db)
 	if (db)
 		db_free(db);
 }
+
+int es_db_sync(es_db *db)
+{
+	if (!db)
+		return es__error_set(ES_EINVAL, "es_db_sync: db is NULL");
+	if (db->read_only)
+		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
+	int rc = mdb_env_sync(db->env, 1);
+	return rc ? es__error_lmdb(rc, "syncing the store") : 0;
+}

@@ -6,5 +6,8 @@
 
 #include <evstore/errors.h>
 #include <evstore/engine.h>
+#include <evstore/snapshot.h>
+#include <evstore/aggregate.h>
+#include <evstore/bank.h>
 
 #endif

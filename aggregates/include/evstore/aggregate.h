@@ -86,6 +86,22 @@ int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
                       const es_aggregate_type *type, const char *stream, int64_t max_version);
 
 /**
+ * Load the state as of time t (every event with recorded_at <= t) within an
+ * existing read: several loads in one read see one consistent store.
+ * @return as es_aggregate_fold(), and ES_ENOTFOUND with a "did not exist at"
+ *   message when the stream's first event was recorded after t.
+ */
+int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
+                            const es_aggregate_type *type, const char *stream, int64_t t);
+
+/**
+ * Apply one event to a state through the type's handlers: for callers that
+ * walk events themselves (statements, histories).
+ * @return 0, ES_ESCHEMA (no handler for the event's type), or the handler's error.
+ */
+int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev);
+
+/**
  * Load the latest state of an aggregate.
  * Errors as es_aggregate_fold().
  */

@@ -105,6 +105,13 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts);
  */
 void es_db_close(es_db *db);
 
+/**
+ * Flush every commit to disk now. Only useful with nosync: a durable store
+ * already syncs each commit.
+ * @return 0, ES_EINVAL, ES_EREADONLY, ES_EIO, ES_ENOSPC.
+ */
+int es_db_sync(es_db *db);
+
 /** The on-disk format version this library writes (and the newest it reads). */
 #define ES_FORMAT_VERSION 1
 
@@ -146,6 +153,12 @@ typedef struct es_event_data {
 
 /** Write id as UUID text (lowercase) into out. */
 void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE]);
+
+/**
+ * Generate a fresh UUIDv7 (time-ordered, random low bits) from the real clock.
+ * @return 0, or ES_EIO when the system's random source fails.
+ */
+int es_id_new(uint8_t out[16]);
 
 /**
  * Parse UUID text (8-4-4-4-12 hex digits, either case) into out.
@@ -397,7 +410,7 @@ int es_log_head(uint64_t *out, es_read *rd);
  * RFC 3339 ("2026-11-21T10:03:00Z", "2026-11-21T10:03:00.123456789+02:00";
  * 't'/'z' and a space for 'T' are allowed; 1 to 9 fraction digits; an offset
  * is required), or '@' followed by a decimal integer of nanoseconds
- * ("@1763719380000000000", may be negative).
+ * ("@1795255380000000000", may be negative).
  * @return 0, or ES_EINVAL (the message names the text and what is wrong),
  *   ES_ERANGE (outside int64 nanoseconds).
  */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <evstore/aggregate.h>
 #include <evstore/errors.h>
 
 #ifdef __cplusplus
@@ -50,6 +51,102 @@ int es_money_format(char *out, size_t size, int64_t minor, int decimals);
 int es_money_add(int64_t *out, int64_t a, int64_t b);
 /** *out = a - b; ES_ERANGE (and *out untouched) on overflow. */
 int es_money_sub(int64_t *out, int64_t a, int64_t b);
+
+/* ---- The account aggregate ------------------------------------------ */
+
+/** Longest account id and owner name, in bytes. */
+#define ES_ACCOUNT_ID_MAX 64
+#define ES_OWNER_MAX 127
+/** Room for an account's stream name ("account-" + id), NUL included. */
+#define ES_ACCOUNT_STREAM_SIZE (8 + ES_ACCOUNT_ID_MAX + 1)
+
+typedef enum es_account_status {
+	ES_ACCOUNT_OPEN = 0,
+	ES_ACCOUNT_FROZEN = 1,
+	ES_ACCOUNT_CLOSED = 2
+} es_account_status;
+
+/** An account's state. Self-contained: no pointers, nothing to free. */
+typedef struct es_account {
+	char owner[ES_OWNER_MAX + 1];
+	char currency[4];
+	int decimals;             /**< minor digits of currency */
+	int64_t overdraft_limit;  /**< minor units the balance may go below zero */
+	int64_t balance;          /**< minor units */
+	es_account_status status;
+	int64_t deposited;        /**< total ever deposited, minor units */
+	int64_t withdrawn;        /**< total ever withdrawn, minor units */
+} es_account;
+
+/** The account aggregate type: streams "account-<id>", snapshots every 100 events. */
+extern const es_aggregate_type es_account_type;
+
+/**
+ * The stream name of an account: "account-" + id. Ids are 1..ES_ACCOUNT_ID_MAX
+ * bytes of letters, digits, '-', '_' and '.'.
+ * @param out  at least ES_ACCOUNT_STREAM_SIZE bytes
+ * @return 0, or ES_EINVAL naming the id.
+ */
+int es_account_stream(char out[ES_ACCOUNT_STREAM_SIZE], const char *account_id);
+
+/**
+ * Load an account: latest (es_account_load), at a version, or as of time t
+ * (every event recorded at or before t).
+ * @return 0, ES_ENOTFOUND (no such account; for as-of, "did not exist at t";
+ *   for a version, no such version), ES_EINVAL, or any error of
+ *   es_aggregate_fold().
+ */
+int es_account_load(es_account *out, es_load_info *info, es_db *db, const char *account_id);
+int es_account_load_at_version(es_account *out, es_load_info *info, es_db *db,
+                               const char *account_id, int64_t version);
+int es_account_load_as_of(es_account *out, es_load_info *info, es_db *db,
+                          const char *account_id, int64_t t);
+
+/* ---- Commands ----------------------------------------------------------
+ * Each returns 0 on success; ES_EREJECTED when a rule refuses it (the
+ * message says which rule and the figures involved); ES_EINVAL for bad
+ * arguments (ids, amounts <= 0, currency); ES_ERANGE when a balance would
+ * overflow; ES_ECONFLICT if concurrent writers kept winning; or a storage
+ * error. Nothing is written unless the command succeeds.
+ */
+
+/** Open an account. Rejected if the account already exists. overdraft_limit >= 0. */
+int es_bank_open(es_db *db, const char *account_id, const char *owner, const char *currency,
+                 int64_t overdraft_limit);
+/** Deposit amount (> 0). Allowed on frozen accounts; rejected on closed or unknown ones. */
+int es_bank_deposit(es_db *db, const char *account_id, int64_t amount, const char *reference);
+/** Withdraw amount (> 0). Rejected beyond balance + overdraft, when frozen, closed or unknown. */
+int es_bank_withdraw(es_db *db, const char *account_id, int64_t amount, const char *reference);
+/**
+ * Move amount (> 0) between two accounts of the same currency, atomically:
+ * both legs commit in one batch or neither does. The withdrawal rules apply
+ * to `from`; `to` must exist and not be closed.
+ */
+int es_bank_transfer(es_db *db, const char *from, const char *to, int64_t amount,
+                     const char *reference);
+/** Freeze an open account; unfreeze a frozen one. */
+int es_bank_freeze(es_db *db, const char *account_id, const char *reason);
+int es_bank_unfreeze(es_db *db, const char *account_id, const char *reason);
+/** Close an account; rejected unless its balance is exactly zero. */
+int es_bank_close(es_db *db, const char *account_id, const char *reason);
+
+/* ---- History ------------------------------------------------------------ */
+
+/** One history entry: the event, and the account before and after it. */
+typedef int (*es_account_history_fn)(const es_event *ev, const es_account *before,
+                                     const es_account *after, void *payload);
+
+/**
+ * Call fn for each event of an account recorded in [since, until]
+ * (inclusive; INT64_MIN / INT64_MAX for no bound), oldest first, with the
+ * running state. Events are borrowed for the duration of the call.
+ * @return 0, fn's non-zero value, ES_ENOTFOUND, or a load error.
+ */
+int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t until,
+                       es_account_history_fn fn, void *payload);
+
+/** Short text for a status: "open", "frozen", "closed". */
+const char *es_account_status_str(es_account_status status);
 
 #ifdef __cplusplus
 }

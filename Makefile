@@ -18,7 +18,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The demo writes a fresh store each run; ./bank-data is the demo's own.
 demo: build
+	@rm -rf ./bank-data
 	$(BUILD)/tools/es-bank demo --db ./bank-data
 
 test: build

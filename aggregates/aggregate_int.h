@@ -9,17 +9,29 @@
 /* Dispatches events to a type's handlers, remembering the last match:
  * type names handed out by the engine are stable pointers, so consecutive
  * events of one type cost a pointer compare, not a string compare. */
+#define ES_DISPATCH_MEMO 8
+
 typedef struct es_dispatch {
 	const es_aggregate_type *type;
+	const es_registry *registry; /* NULL: the type has no upcasters */
 	const char *last_name;
 	es_apply_fn last_apply;
+	/* (type name, schema version) pairs already current: no upcast needed */
+	struct { const char *type; uint32_t version; } current[ES_DISPATCH_MEMO];
+	unsigned int n_current;
+	es_arena arena;   /* upcast payloads, reset per event */
+	_Alignas(16) unsigned char arena_buf[1024];
 } es_dispatch;
 
-void es__dispatch_init(es_dispatch *d, const es_aggregate_type *type);
+int es__dispatch_init(es_dispatch *d, const es_aggregate_type *type);
+/* Upcasts (when the type has a registry) and applies one event. */
 int es__dispatch_apply(es_dispatch *d, void *state, const es_event *ev);
+void es__dispatch_done(es_dispatch *d);
 
 /* The snapshot key (schema version and chain fingerprint) of a type. */
-es_snapshot_key es__aggregate_key(const es_aggregate_type *type);
+int es__aggregate_key(es_snapshot_key *key, const es_aggregate_type *type);
+/* The type's registry (NULL when it has none); ES_EINVAL if it fails to build. */
+int es__aggregate_registry(const es_registry **out, const es_aggregate_type *type);
 /* The type's interval, or 0 when it never snapshots. */
 uint32_t es__snapshot_every(const es_aggregate_type *type);
 int es__check_type(const es_aggregate_type *type);

@@ -120,20 +120,19 @@ static int stage_snapshot(es_batch *b, target_state *ts, const es_target *t)
 	if (!every || ts->count == 0 || (ts->head + 1) / every == (new_head + 1) / every)
 		return 0;
 	es_dispatch d;
-	es__dispatch_init(&d, t->type);
-	for (size_t j = 0; j < ts->count; j++) {
+	int rc = es__dispatch_init(&d, t->type);
+	for (size_t j = 0; rc == 0 && j < ts->count; j++) {
 		es_event ev = { .stream = t->stream, .version = ts->head + 1 + (int64_t)j,
 		                .type = ts->events[j].type, .schema_version = ts->events[j].schema_version,
 		                .payload = ts->events[j].payload, .payload_len = ts->events[j].payload_len };
-		int rc = es__dispatch_apply(&d, ts->state, &ev);
-		if (rc)
-			return rc;
+		rc = es__dispatch_apply(&d, ts->state, &ev);
 	}
+	es__dispatch_done(&d);
 	uint8_t *bytes;
 	size_t len;
-	es_snapshot_key key = es__aggregate_key(t->type);
-	int rc = es__state_encode(&bytes, &len, t->type, ts->state);
-	if (rc)
+	es_snapshot_key key;
+	if (rc || (rc = es__aggregate_key(&key, t->type)) ||
+	    (rc = es__state_encode(&bytes, &len, t->type, ts->state)))
 		return rc;
 	rc = es_snapshot_stage(b, t->stream, new_head, &key, bytes, len);
 	free(bytes);

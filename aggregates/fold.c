@@ -8,77 +8,6 @@
 
 #include "aggregate_int.h"
 
-void es__dispatch_init(es_dispatch *d, const es_aggregate_type *type)
-{
-	d->type = type;
-	d->last_name = NULL;
-	d->last_apply = NULL;
-}
-
-int es__dispatch_apply(es_dispatch *d, void *state, const es_event *ev)
-{
-	if (ev->type != d->last_name) {
-		const es_event_handler *h = d->type->handlers, *end = h + d->type->handler_count;
-		while (h < end && strcmp(h->type, ev->type) != 0)
-			h++;
-		if (h == end)
-			return es_error_set(ES_ESCHEMA, "stream '%s' version %lld: aggregate '%s' has no "
-			                    "handler for event type '%s'", ev->stream, (long long)ev->version,
-			                    d->type->name, ev->type);
-		d->last_name = ev->type;
-		d->last_apply = h->apply;
-	}
-	return d->last_apply(state, ev);
-}
-
-int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev)
-{
-	es_dispatch d;
-	int rc = es__check_type(type);
-	if (rc)
-		return rc;
-	if (!state || !ev || !ev->type)
-		return es_error_set(ES_EINVAL, "es_aggregate_apply: state and event are required");
-	es__dispatch_init(&d, type);
-	return es__dispatch_apply(&d, state, ev);
-}
-
-es_snapshot_key es__aggregate_key(const es_aggregate_type *type)
-{
-	es_snapshot_key key = { type->state_schema_version, 0 };
-	return key;
-}
-
-uint32_t es__snapshot_every(const es_aggregate_type *type)
-{
-	if (!type->snapshot_encode || !type->snapshot_decode || type->snapshot_every == UINT32_MAX)
-		return 0;
-	return type->snapshot_every ? type->snapshot_every : ES_SNAPSHOT_DEFAULT_EVERY;
-}
-
-int es__check_type(const es_aggregate_type *type)
-{
-	if (!type || type->version != ES_AGGREGATE_TYPE_VERSION || !type->name || !type->init ||
-	    !type->state_size || (type->handler_count && !type->handlers))
-		return es_error_set(ES_EINVAL, "aggregate type is NULL or incomplete (version, name, "
-		                    "init, state_size and handlers are required)");
-	return 0;
-}
-
-int es__state_encode(uint8_t **out, size_t *len, const es_aggregate_type *type, const void *state)
-{
-	int rc = type->snapshot_encode(out, len, state);
-	if (rc)
-		return rc < 0 ? rc : es_error_set(ES_EINVAL, "aggregate '%s': snapshot encoding failed", type->name);
-	return 0;
-}
-
-void es__state_clear(const es_aggregate_type *type, void *state)
-{
-	if (type->clear)
-		type->clear(state);
-}
-
 /* ---- the fold ---- */
 
 typedef struct fold_ctx {
@@ -103,10 +32,11 @@ static int note_skip(int64_t version, es_snapshot_skip why, void *payload)
 static int start_from_snapshot(void *state, fold_ctx *ctx, es_read *rd, const es_aggregate_type *type,
                                const char *stream, int64_t lo, int64_t max)
 {
-	es_snapshot_key key = es__aggregate_key(type);
+	es_snapshot_key key;
 	es_snapshot snap;
-	while (max >= lo) {
-		int rc = es_snapshot_find(&snap, rd, stream, max, &key, note_skip, ctx);
+	int rc = es__aggregate_key(&key, type);
+	while (rc == 0 && max >= lo) {
+		rc = es_snapshot_find(&snap, rd, stream, max, &key, note_skip, ctx);
 		if (rc == ES_ENOTFOUND || (rc == 0 && snap.version < lo))
 			return 0;
 		if (rc)
@@ -120,17 +50,18 @@ static int start_from_snapshot(void *state, fold_ctx *ctx, es_read *rd, const es
 		note_skip(snap.version, ES_SNAPSHOT_CORRUPT, ctx);
 		max = snap.version - 1;
 	}
-	return 0;
+	return rc;
 }
 
 static int fold_events(void *state, fold_ctx *ctx, es_read *rd, const es_aggregate_type *type,
                        const char *stream, int64_t from, int64_t max)
 {
-	es_iter *it;
+	es_iter *it = NULL;
 	es_event ev;
 	es_dispatch d;
-	es__dispatch_init(&d, type);
-	int rc = es_stream_iter(&it, rd, stream, from, ES_FORWARD, (size_t)(max - from + 1));
+	int rc = es__dispatch_init(&d, type);
+	if (rc == 0)
+		rc = es_stream_iter(&it, rd, stream, from, ES_FORWARD, (size_t)(max - from + 1));
 	while (rc == 0 && (rc = es_iter_next(&ev, it)) == 0) {
 		if ((rc = es__dispatch_apply(&d, state, &ev)))
 			break;
@@ -139,6 +70,7 @@ static int fold_events(void *state, fold_ctx *ctx, es_read *rd, const es_aggrega
 			rc = es__state_encode(&ctx->rewrite, &ctx->rewrite_len, type, state);
 	}
 	es_iter_free(it);
+	es__dispatch_done(&d);
 	return rc == ES_ITEROVER ? 0 : rc;
 }
 
@@ -253,8 +185,8 @@ static int load(void *state, es_load_info *info, es_db *db, const es_aggregate_t
 		rc = fold_with(state, info, &ctx, rd, type, stream, wanted);
 	es_read_end(rd);
 	if (rc == 0 && ctx.rewrite) {
-		es_snapshot_key key = es__aggregate_key(type);
-		info->snapshot_rewritten =
+		es_snapshot_key key;
+		info->snapshot_rewritten = es__aggregate_key(&key, type) == 0 &&
 		    es_snapshot_write(db, stream, ctx.stale_version, &key, ctx.rewrite, ctx.rewrite_len) == 0;
 	}
 	free(ctx.rewrite);

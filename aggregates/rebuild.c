@@ -32,11 +32,12 @@ static void plan_free(stream_plan *p)
 static int fold_collecting(stream_plan *p, void *state, es_read *rd, const es_aggregate_type *type,
                            const char *stream)
 {
-	es_iter *it;
+	es_iter *it = NULL;
 	es_event ev;
 	es_dispatch d;
-	es__dispatch_init(&d, type);
-	int rc = es_stream_iter(&it, rd, stream, 0, ES_FORWARD, ES_NO_LIMIT);
+	int rc = es__dispatch_init(&d, type);
+	if (rc == 0)
+		rc = es_stream_iter(&it, rd, stream, 0, ES_FORWARD, ES_NO_LIMIT);
 	while (rc == 0 && p->done < p->count && (rc = es_iter_next(&ev, it)) == 0) {
 		if ((rc = es__dispatch_apply(&d, state, &ev)))
 			break;
@@ -51,6 +52,7 @@ static int fold_collecting(stream_plan *p, void *state, es_read *rd, const es_ag
 		}
 	}
 	es_iter_free(it);
+	es__dispatch_done(&d);
 	return rc == ES_ITEROVER ? 0 : rc;
 }
 
@@ -79,8 +81,10 @@ static int write_plan(size_t *rebuilt, es_db *db, const es_aggregate_type *type,
                       const stream_plan *p)
 {
 	es_batch *b;
-	es_snapshot_key key = es__aggregate_key(type);
-	int rc = es_batch_new(&b, db);
+	es_snapshot_key key;
+	int rc = es__aggregate_key(&key, type);
+	if (rc || (rc = es_batch_new(&b, db)))
+		return rc;
 	for (size_t i = 0; rc == 0 && i < p->done; i++)
 		if (p->out[i].bytes)
 			rc = es_snapshot_stage(b, stream, p->out[i].version, &key, p->out[i].bytes, p->out[i].len);

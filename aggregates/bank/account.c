@@ -12,14 +12,19 @@
 #include "bank_int.h"
 #include "pb_arena.h"
 
-/* Unpacks a payload into a message on a stack arena: no malloc per event. */
-#define UNPACK(msg_type, fn, ev, out)                                                  \
-	unsigned char arena_buf_[512];                                                 \
-	es_pb_arena arena_;                                                            \
-	es_pb_arena_init(&arena_, arena_buf_, sizeof arena_buf_);                      \
-	msg_type *out = fn(&arena_.allocator, (ev)->payload_len, (ev)->payload);     \
-	if (!out)                                                                      \
-		return es__bank_undecodable(ev);
+/* Unpacks a payload into a message on a stack arena: no malloc per event.
+ * Pair with RELEASE before returning. */
+#define UNPACK(msg_type, fn, ev, out)                                              \
+	_Alignas(16) unsigned char arena_buf_[512];                                \
+	es_arena arena_;                                                           \
+	es_arena_init(&arena_, arena_buf_, sizeof arena_buf_);                     \
+	ProtobufCAllocator alloc_ = es_pb_allocator(&arena_);                      \
+	msg_type *out = fn(&alloc_, (ev)->payload_len, (ev)->payload);           \
+	if (!out) {                                                                \
+		es_arena_release(&arena_);                                         \
+		return es__bank_undecodable(ev);                                   \
+	}
+#define RELEASE() es_arena_release(&arena_)
 
 int es__bank_undecodable(const es_event *ev)
 {
@@ -40,7 +45,7 @@ static int apply_opened(void *state, const es_event *ev)
 		a->overdraft_limit = m->overdraft_limit;
 		a->status = ES_ACCOUNT_OPEN;
 	}
-	evstore__bank__account_opened__free_unpacked(m, &arena_.allocator);
+	RELEASE();
 	return ok ? 0 : es__bank_undecodable(ev);
 }
 
@@ -49,7 +54,7 @@ static int apply_opened(void *state, const es_event *ev)
 static int apply_amount(es_account *a, const es_event *ev, int64_t amount, int sign)
 {
 	int64_t *total = sign > 0 ? &a->deposited : &a->withdrawn;
-	int rc = amount > 0 ? es_money_add(total, *total, amount) : ES_ERANGE;
+	int rc = amount >= 0 ? es_money_add(total, *total, amount) : ES_ERANGE; /* v1 allowed zero */
 	if (rc == 0)
 		rc = sign > 0 ? es_money_add(&a->balance, a->balance, amount)
 		              : es_money_sub(&a->balance, a->balance, amount);
@@ -60,7 +65,7 @@ static int apply_deposited(void *state, const es_event *ev)
 {
 	UNPACK(Evstore__Bank__MoneyDeposited, evstore__bank__money_deposited__unpack, ev, m);
 	int rc = apply_amount(state, ev, m->amount_minor, +1);
-	evstore__bank__money_deposited__free_unpacked(m, &arena_.allocator);
+	RELEASE();
 	return rc;
 }
 
@@ -68,7 +73,7 @@ static int apply_withdrawn(void *state, const es_event *ev)
 {
 	UNPACK(Evstore__Bank__MoneyWithdrawn, evstore__bank__money_withdrawn__unpack, ev, m);
 	int rc = apply_amount(state, ev, m->amount_minor, -1);
-	evstore__bank__money_withdrawn__free_unpacked(m, &arena_.allocator);
+	RELEASE();
 	return rc;
 }
 
@@ -150,6 +155,7 @@ const es_aggregate_type es_account_type = {
 	.snapshot_encode = account_encode,
 	.snapshot_decode = account_decode,
 	.snapshot_every = ES_SNAPSHOT_DEFAULT_EVERY,
+	.upcasters = es_bank_registry,
 };
 
 const char *es_account_status_str(es_account_status status)

@@ -15,6 +15,7 @@
 
 #include <evstore/engine.h>
 #include <evstore/snapshot.h>
+#include <evstore/upcaster.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,9 +59,14 @@ typedef struct es_aggregate_type {
 	uint32_t snapshot_every;        /**< snapshot every N events; 0 = ES_SNAPSHOT_DEFAULT_EVERY;
 	                                     UINT32_MAX = never */
 	void (*clear)(void *state);     /**< NULL, or frees what a state owns */
+	/** NULL, or returns the type's validated upcaster registry (called by every
+	 *  load; build the registry once). Every event is brought to its current
+	 *  version before apply, and snapshots record the registry's fingerprint.
+	 *  Returning NULL fails the load with ES_EINVAL. */
+	const es_registry *(*upcasters)(void);
 } es_aggregate_type;
 
-#define ES_AGGREGATE_TYPE_INIT { ES_AGGREGATE_TYPE_VERSION, NULL, NULL, 0, NULL, NULL, 0, 1, NULL, NULL, 0, NULL }
+#define ES_AGGREGATE_TYPE_INIT { ES_AGGREGATE_TYPE_VERSION, NULL, NULL, 0, NULL, NULL, 0, 1, NULL, NULL, 0, NULL, NULL }
 
 /** What a load did. */
 typedef struct es_load_info {
@@ -95,8 +101,8 @@ int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
                             const es_aggregate_type *type, const char *stream, int64_t t);
 
 /**
- * Apply one event to a state through the type's handlers: for callers that
- * walk events themselves (statements, histories).
+ * Apply one event to a state through the type's upcasters and handlers: for
+ * callers that walk events themselves (statements, histories).
  * @return 0, ES_ESCHEMA (no handler for the event's type), or the handler's error.
  */
 int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev);

@@ -13,6 +13,7 @@
 
 #include <evstore/aggregate.h>
 #include <evstore/errors.h>
+#include <evstore/upcaster.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -144,6 +145,26 @@ typedef int (*es_account_history_fn)(const es_event *ev, const es_account *befor
  */
 int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t until,
                        es_account_history_fn fn, void *payload);
+
+/* ---- Schema history ---------------------------------------------------- */
+
+/**
+ * The bank's upcaster registry (built and validated on first call; lives for
+ * the process): release 1 and 2 events are read as release 3 events. NULL
+ * only if it could not be built (out of memory).
+ */
+const es_registry *es_bank_registry(void);
+
+/**
+ * Release 1 stored amounts as doubles in major units. This converts one to
+ * int64 minor units (cents): the double is rounded to the nearest hundredth
+ * (the exact binary value, correctly rounded), which recovers exactly every
+ * amount release 1 could write (at most two decimals), e.g. 0.1 + 0.2 -> 30.
+ * Negative zero is 0.
+ * @return 0, ES_ECORRUPT (NaN, infinite or negative), ES_ERANGE (does not
+ *   fit in int64 cents), ES_EINVAL (NULL out).
+ */
+int es_bank_v1_amount_to_minor(int64_t *out, double amount);
 
 /** Short text for a status: "open", "frozen", "closed". */
 const char *es_account_status_str(es_account_status status);

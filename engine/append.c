@@ -32,6 +32,7 @@ struct es_batch {
 	pending_snapshot *snaps;
 	size_t n_snaps, cap_snaps;
 	es_append_result *results;
+	bool import;  /* keep the caller's recorded_at */
 };
 
 int es_batch_new(es_batch **out, es_db *db)
@@ -118,6 +119,14 @@ int es_batch_append(es_batch *b, const char *stream, int64_t expected,
 	return 0;
 }
 
+int es_batch_import(es_batch *b)
+{
+	if (!b)
+		return es__error_set(ES_EINVAL, "es_batch_import: batch is NULL");
+	b->import = true;
+	return 0;
+}
+
 int es__batch_put_snapshot(es_batch *b, const char *stream, int64_t version,
                            const void *bytes, size_t len)
 {
@@ -197,6 +206,7 @@ static int assign_ids(es_batch *b)
 typedef struct commit_state {
 	es_db *db;
 	MDB_txn *txn;
+	bool import;
 	int64_t now;
 	uint64_t clock_hw;
 	uint64_t next_position;
@@ -312,6 +322,12 @@ static int write_event(commit_state *cs, es_stream_rec *rec, es_event_data *ev)
 	if (rc)
 		return rc;
 	int64_t at = cs->now > (int64_t)cs->clock_hw ? cs->now : (int64_t)cs->clock_hw + 1;
+	if (cs->import) {
+		if (ev->recorded_at <= (int64_t)cs->clock_hw)
+			return es__error_set(ES_EINVAL, "import: an event's recorded_at %lld is not after the "
+			                     "store's last %lld", (long long)ev->recorded_at, (long long)cs->clock_hw);
+		at = ev->recorded_at;
+	}
 	cs->clock_hw = (uint64_t)at;
 	in.recorded_at = at;
 	ev->version = ++rec->head;
@@ -391,7 +407,7 @@ static int write_snapshots(commit_state *cs, es_batch *b)
 static int commit_in_txn(es_db *db, MDB_txn *txn, void *payload)
 {
 	es_batch *b = payload;
-	commit_state cs = { db, txn, es__clock_now(db), 0, 0, 0, NULL };
+	commit_state cs = { db, txn, b->import, es__clock_now(db), 0, 0, 0, NULL };
 	int rc = es__meta_get_u64(txn, db, "clock", &cs.clock_hw, 0);
 	if (!rc)
 		rc = es__meta_get_u64(txn, db, "next_position", &cs.next_position, 1);
@@ -417,9 +433,11 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 		return es__error_set(ES_ENOMEM, "es_batch_commit: out of memory");
 	}
 	b->results = results;
-	int rc = check_unique_ids(b);
+	/* Ids are checked once assigned: an event shared by two entries of a
+	 * batch gets one generated id, which must count as a duplicate. */
+	int rc = assign_ids(b);
 	if (!rc)
-		rc = assign_ids(b);
+		rc = check_unique_ids(b);
 	if (!rc)
 		rc = es__write(b->db, commit_in_txn, b);
 	free(local);

@@ -142,7 +142,7 @@ typedef struct es_event_data {
 	size_t metadata_count;
 	const void *payload;       /**< payload bytes (protobuf-encoded by the caller) */
 	size_t payload_len;
-	/* out */
+	/* out (in, for an import batch: see es_batch_import) */
 	int64_t version;           /**< the event's version in its stream */
 	uint64_t position;         /**< the event's global position */
 	int64_t recorded_at;       /**< commit time (ns), strictly increasing */
@@ -231,6 +231,18 @@ int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
  *   named in the message and nothing at all is written.
  */
 int es_batch_commit(es_batch *batch, es_append_result *results);
+
+/**
+ * Make a batch an import: each event keeps the recorded_at given in its
+ * es_event_data instead of taking the clock's time. For restoring dumps and
+ * migrating stores, which must keep history's timestamps. Every recorded_at
+ * must be later than the store's newest and than the previous event's in
+ * the batch, so recorded_at still strictly increases with position.
+ * Call before es_batch_commit().
+ * @return 0, ES_EINVAL. (A bad recorded_at fails the commit with ES_EINVAL
+ *   naming the stream and the times.)
+ */
+int es_batch_import(es_batch *batch);
 
 /** Discard a batch without writing. NULL is a no-op. */
 void es_batch_free(es_batch *batch);

@@ -404,9 +404,8 @@ static int write_snapshots(commit_state *cs, es_batch *b)
 	return 0;
 }
 
-static int commit_in_txn(es_db *db, MDB_txn *txn, void *payload)
+int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
-	es_batch *b = payload;
 	commit_state cs = { db, txn, b->import, es__clock_now(db), 0, 0, 0, NULL };
 	int rc = es__meta_get_u64(txn, db, "clock", &cs.clock_hw, 0);
 	if (!rc)
@@ -439,7 +438,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 	if (!rc)
 		rc = check_unique_ids(b);
 	if (!rc)
-		rc = es__write(b->db, commit_in_txn, b);
+		rc = es__group_commit(b->db, b);
 	free(local);
 	es_batch_free(b);
 	return rc;

@@ -270,6 +270,7 @@ static void db_free(es_db *db)
 		mdb_env_close(db->env);
 	es__type_cache_free(&db->types);
 	pthread_mutex_destroy(&db->gate.lock);
+	pthread_mutex_destroy(&db->group.lock);
 	pthread_cond_destroy(&db->gate.cond);
 	free(db->path);
 	free(db);
@@ -294,6 +295,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 		return es__error_set(ES_ENOMEM, "es_db_open: out of memory");
 	}
 	pthread_mutex_init(&db->gate.lock, NULL);
+	pthread_mutex_init(&db->group.lock, NULL);
 	pthread_cond_init(&db->gate.cond, NULL);
 	db->clock = opts->clock;
 	db->clock_payload = opts->clock_payload;

@@ -44,6 +44,12 @@ struct es_db {
 		int active;
 		int resizing;
 	} gate;
+	/* Batch commits waiting for a group transaction (group.c). */
+	struct {
+		pthread_mutex_t lock;
+		struct gc_request *head, *tail;
+		int leader; /* a thread is committing a group */
+	} group;
 	es_clock_fn clock;
 	void *clock_payload;
 	size_t max_event_size;
@@ -107,6 +113,12 @@ int es__write(es_db *db, es__write_fn fn, void *payload);
 int64_t es__clock_now(es_db *db);
 int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, uint64_t dflt);
 int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);
+
+/* ---- append.c / group.c ---- */
+/* Applies a batch's appends and snapshots inside txn. */
+int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *batch);
+/* Commits a batch, grouped with concurrent commits into one transaction. */
+int es__group_commit(es_db *db, es_batch *batch);
 
 /* ---- streams.c ---- */
 int es__check_stream_name(const char *stream);

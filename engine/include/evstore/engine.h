@@ -225,6 +225,17 @@ int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
 /**
  * Commit a batch in one transaction. Always consumes the batch.
  *
+ * Group commit: when several threads commit at once, one of them commits
+ * every waiting batch in a single LMDB transaction and a single fsync. Each
+ * batch still stands alone: it runs in its own nested transaction with its
+ * own version checks, so a conflict or any other refusal fails only that
+ * batch, and the others commit. Every caller returns only once the
+ * transaction holding its batch is durable (or, with nosync, committed).
+ * If that transaction fails as a whole (I/O error, disk full), every batch
+ * in it fails with that error and none is written. A lone caller commits
+ * alone, with no waiting and no nesting. Batches from different processes
+ * are not grouped; LMDB serialises them.
+ *
  * @param results  NULL, or an array with one result per es_batch_append
  *                 call, in order
  * @return 0, or any error of es_stream_append(); the first failing stream is

@@ -208,6 +208,7 @@ typedef struct commit_state {
 	MDB_txn *txn;
 	bool import;
 	int64_t now;
+	int64_t at;          /* the batch's commit time, shared by all its events */
 	uint64_t clock_hw;
 	uint64_t next_position;
 	uint32_t last_type_id;
@@ -263,8 +264,8 @@ static int check_replay(commit_state *cs, const batch_entry *e, const es_stream_
 {
 	size_t found = 0;
 	for (size_t j = 0; j < e->count; j++) {
-		uint64_t sid;
-		int64_t ver;
+		uint64_t sid = 0;
+		int64_t ver = -1;
 		if (!e->caller_id[j])
 			continue;
 		int rc = stored_at(cs, e->events[j].id, &sid, &ver);
@@ -315,18 +316,22 @@ static int type_id(commit_state *cs, const char *type, uint32_t *id)
 	return rc;
 }
 
-static int write_event(commit_state *cs, es_stream_rec *rec, es_event_data *ev)
+static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec, es_event_data *ev)
 {
 	es_record_in in = { ev, 0, cs->next_position++, 0 };
 	int rc = type_id(cs, ev->type, &in.type_id);
 	if (rc)
 		return rc;
-	int64_t at = cs->now > (int64_t)cs->clock_hw ? cs->now : (int64_t)cs->clock_hw + 1;
+	int64_t at = cs->at;
 	if (cs->import) {
-		if (ev->recorded_at <= (int64_t)cs->clock_hw)
-			return es__error_set(ES_EINVAL, "import: an event's recorded_at %lld is not after the "
-			                     "store's last %lld", (long long)ev->recorded_at, (long long)cs->clock_hw);
+		if (ev->recorded_at < (int64_t)cs->clock_hw)
+			return es__error_set(ES_EINVAL, "import into stream '%s': an event's recorded_at %lld is "
+			                     "before the store's last %lld", stream,
+			                     (long long)ev->recorded_at, (long long)cs->clock_hw);
 		at = ev->recorded_at;
+	} else if (cs->clock_hw >= (uint64_t)INT64_MAX) { /* nothing can be recorded after it */
+		return es__error_set(ES_ERANGE, "stream '%s': the store's last recorded_at is the "
+		                     "largest time there is", stream);
 	}
 	cs->clock_hw = (uint64_t)at;
 	in.recorded_at = at;
@@ -379,7 +384,7 @@ static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 	bool fresh = rec.head < rec.first_visible; /* first visible event: new or recreated */
 	rec.flags &= ~ES_SF_SOFT_DELETED;
 	for (size_t j = 0; j < e->count; j++)
-		if ((rc = write_event(cs, &rec, &e->events[j])))
+		if ((rc = write_event(cs, e->stream, &rec, &e->events[j])))
 			return rc;
 	if (fresh)
 		rec.first_recorded_at = e->events[0].recorded_at;
@@ -406,8 +411,12 @@ static int write_snapshots(commit_state *cs, es_batch *b)
 
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
-	commit_state cs = { db, txn, b->import, es__clock_now(db), 0, 0, 0, NULL };
+	commit_state cs = { db, txn, b->import, es__clock_now(db), 0, 0, 0, 0, NULL };
 	int rc = es__meta_get_u64(txn, db, "clock", &cs.clock_hw, 0);
+	/* One commit time for the whole batch, later than every earlier commit's:
+	 * a batch is atomic in time too, so "as of T" sees all of it or none. */
+	if (cs.clock_hw < (uint64_t)INT64_MAX)
+		cs.at = cs.now > (int64_t)cs.clock_hw ? cs.now : (int64_t)cs.clock_hw + 1;
 	if (!rc)
 		rc = es__meta_get_u64(txn, db, "next_position", &cs.next_position, 1);
 	uint64_t first_position = cs.next_position;

@@ -209,7 +209,13 @@ static int check_or_init_format(es_db *db, MDB_txn *txn)
 static int open_dbis(es_db *db)
 {
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(db->env, NULL, db->read_only ? MDB_RDONLY : 0, &txn);
+	unsigned int flags = db->read_only ? MDB_RDONLY : 0;
+	int rc;
+	/* Another process may grow the map between mdb_env_open and here: adopt
+	 * its size (no transaction is open yet) and try again. */
+	while ((rc = mdb_txn_begin(db->env, NULL, flags, &txn)) == MDB_MAP_RESIZED)
+		if ((rc = mdb_env_set_mapsize(db->env, 0)) != 0)
+			break;
 	if (rc)
 		return es__error_lmdb(rc, "opening the store");
 	int init = check_or_init_format(db, txn);

@@ -10,17 +10,95 @@
 #include "db.h"
 #include "record.h"
 
+/* ---- stream names handed out in events ----
+ * An event's stream name must live as long as its read, not as long as the
+ * iterator (or the caller's string) it came from. Each read keeps a copy of
+ * every name it hands out, by stream id, until it ends or renews. read.c
+ * allocates every es_read, always inside one of these. */
+typedef struct name_entry {
+	struct name_entry *next;
+	uint64_t id;
+	char name[];
+} name_entry;
+
+typedef struct read_handle {
+	es_read rd; /* first member: an es_read * made here is a read_handle * */
+	name_entry **buckets;
+	size_t n_buckets, count;
+} read_handle;
+
+static void names_clear(read_handle *h)
+{
+	for (size_t i = 0; i < h->n_buckets; i++)
+		for (name_entry *e = h->buckets[i], *next; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	free(h->buckets);
+	h->buckets = NULL;
+	h->n_buckets = h->count = 0;
+}
+
+static int names_grow(read_handle *h)
+{
+	size_t n = h->n_buckets ? h->n_buckets * 2 : 16;
+	name_entry **b = calloc(n, sizeof *b);
+	if (!b)
+		return ES_ENOMEM;
+	for (size_t i = 0; i < h->n_buckets; i++)
+		for (name_entry *e = h->buckets[i], *next; e; e = next) {
+			next = e->next;
+			e->next = b[e->id & (n - 1)];
+			b[e->id & (n - 1)] = e;
+		}
+	free(h->buckets);
+	h->buckets = b;
+	h->n_buckets = n;
+	return 0;
+}
+
+static name_entry *names_find(const read_handle *h, uint64_t id)
+{
+	if (h->n_buckets == 0)
+		return NULL;
+	for (name_entry *e = h->buckets[id & (h->n_buckets - 1)]; e; e = e->next)
+		if (e->id == id)
+			return e;
+	return NULL;
+}
+
+/* The read's own copy of the name of stream id; NULL (error set) if out of memory. */
+static const char *read_stream_name(es_read *rd, uint64_t id, const char *name)
+{
+	read_handle *h = (read_handle *)rd;
+	name_entry *e = names_find(h, id);
+	if (e)
+		return e->name;
+	size_t len = strlen(name);
+	if ((h->count >= h->n_buckets && names_grow(h)) || !(e = malloc(sizeof *e + len + 1))) {
+		es__error_set(ES_ENOMEM, "stream '%s': out of memory", name);
+		return NULL;
+	}
+	e->id = id;
+	memcpy(e->name, name, len + 1);
+	e->next = h->buckets[id & (h->n_buckets - 1)];
+	h->buckets[id & (h->n_buckets - 1)] = e;
+	h->count++;
+	return e->name;
+}
+
 int es_read_begin(es_read **out, es_db *db)
 {
 	if (!out || !db)
 		return es__error_set(ES_EINVAL, "es_read_begin: out and db are required");
-	es_read *rd = calloc(1, sizeof *rd);
-	if (!rd)
+	read_handle *h = calloc(1, sizeof *h);
+	if (!h)
 		return es__error_set(ES_ENOMEM, "es_read_begin: out of memory");
+	es_read *rd = &h->rd;
 	rd->db = db;
 	int rc = es__read_txn_begin(db, &rd->txn);
 	if (rc) {
-		free(rd);
+		free(h);
 		return rc;
 	}
 	*out = rd;
@@ -36,6 +114,7 @@ int es_read_renew(es_read *rd)
 	es__read_txn_end(rd->db, rd->txn);
 	rd->txn = NULL;
 	rd->generation++;
+	names_clear((read_handle *)rd);
 	return es__read_txn_begin(rd->db, &rd->txn);
 }
 
@@ -44,6 +123,7 @@ void es_read_end(es_read *rd)
 	if (!rd)
 		return;
 	es__read_txn_end(rd->db, rd->txn);
+	names_clear((read_handle *)rd);
 	free(rd);
 }
 
@@ -101,7 +181,8 @@ int es_stream_get(es_event *out, es_read *rd, const char *stream, int64_t versio
 	if ((rc = mdb_get(rd->txn, rd->db->dbi.events, &k, &v)))
 		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing from the store",
 		                     stream, (long long)version);
-	return es__event_fill(out, rd, &v, stream, version);
+	const char *name = read_stream_name(rd, rec.id, stream);
+	return name ? es__event_fill(out, rd, &v, name, version) : ES_ENOMEM;
 }
 
 int es_log_head(uint64_t *out, es_read *rd)
@@ -196,6 +277,21 @@ void es_iter_free(es_iter *it)
 	free(it);
 }
 
+/* A renewed read sees the stream as it is now: more events, or fewer
+ * visible ones after a soft delete and recreation. */
+static int stream_refresh(es_iter *it)
+{
+	es_stream_rec rec;
+	int rc = readable_stream(it->rd, it->name, &rec);
+	if (rc)
+		return rc;
+	it->lo = rec.first_visible;
+	it->hi = rec.head;
+	if (it->dir == ES_FORWARD && it->next < it->lo)
+		it->next = it->lo;
+	return 0;
+}
+
 /* After es_read_renew the cursor belongs to a dead transaction. */
 static int iter_sync(es_iter *it)
 {
@@ -204,8 +300,10 @@ static int iter_sync(es_iter *it)
 	int rc = mdb_cursor_renew(it->rd->txn, it->cur);
 	if (rc)
 		return es__error_lmdb(rc, "renewing an iterator");
-	it->generation = it->rd->generation;
 	it->started = false;
+	if (!it->is_log && (rc = stream_refresh(it)))
+		return rc;
+	it->generation = it->rd->generation;
 	return 0;
 }
 
@@ -226,7 +324,10 @@ static int stream_next(es_event *ev, es_iter *it)
 		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing from the store",
 		                     it->name, (long long)it->next);
 	it->started = true;
-	if ((rc = es__event_fill(ev, it->rd, &v, it->name, it->next)))
+	const char *name = read_stream_name(it->rd, it->stream_id, it->name);
+	if (!name)
+		return ES_ENOMEM;
+	if ((rc = es__event_fill(ev, it->rd, &v, name, it->next)))
 		return rc;
 	it->next += it->dir == ES_FORWARD ? 1 : -1;
 	return 0;
@@ -280,7 +381,10 @@ static int log_next(es_event *ev, es_iter *it)
 	if ((rc = mdb_get(it->rd->txn, it->rd->db->dbi.events, &ek, &ev_val)))
 		return es__error_set(ES_ECORRUPT, "log position %llu points at stream '%s' version %lld, "
 		                     "which is missing", (unsigned long long)position, it->name, (long long)version);
-	if ((rc = es__event_fill(ev, it->rd, &ev_val, it->name, version)))
+	const char *name = read_stream_name(it->rd, sid, it->name);
+	if (!name)
+		return ES_ENOMEM;
+	if ((rc = es__event_fill(ev, it->rd, &ev_val, name, version)))
 		return rc;
 	if (ev->position != position)
 		return es__error_set(ES_ECORRUPT, "log position %llu holds an event recorded at position %llu",

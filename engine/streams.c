@@ -138,7 +138,8 @@ int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream)
 		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
 	out->head_version = rec.head;
 	out->first_version = rec.first_visible;
-	out->first_recorded_at = rec.first_recorded_at;
+	/* Soft-deleted and not recreated: no event at first_version. */
+	out->first_recorded_at = rec.head >= rec.first_visible ? rec.first_recorded_at : 0;
 	out->last_recorded_at = rec.last_recorded_at;
 	out->state = (rec.flags & ES_SF_TOMBSTONED) ? ES_STREAM_TOMBSTONED
 	             : (rec.flags & ES_SF_SOFT_DELETED) ? ES_STREAM_SOFT_DELETED : ES_STREAM_LIVE;

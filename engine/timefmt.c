@@ -228,7 +228,7 @@ static int check_fields(const rfc_fields *f, const char *text)
 
 static int parse_rfc3339(int64_t *out, const char *text)
 {
-	rfc_fields f;
+	rfc_fields f = { 0 };
 	const char *p = text;
 	int rc;
 	if ((rc = scan_date_time(&p, &f, text)) != 0 ||

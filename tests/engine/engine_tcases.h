@@ -5,8 +5,20 @@
 
 typedef TCase *(*es_tcase_fn)(void);
 TCase *es_tc_timefmt(void);
+TCase *es_tc_append(void);
+TCase *es_tc_read(void);
+TCase *es_tc_streams(void);
+TCase *es_tc_db(void);
+TCase *es_tc_record(void);
+TCase *es_tc_clock(void);
 
 static const es_tcase_fn engine_tcases[] = {
 	es_tc_timefmt,
+	es_tc_append,
+	es_tc_read,
+	es_tc_streams,
+	es_tc_db,
+	es_tc_record,
+	es_tc_clock,
 };
 #endif

@@ -4,8 +4,10 @@
  * A store is a directory holding one LMDB environment. It keeps named event
  * streams; each stream is a sequence of events numbered from version 0. Every
  * event also has a global position (from 1) in the store-wide log, and a
- * recorded_at timestamp (ns since the Unix epoch) that strictly increases
- * with position.
+ * recorded_at timestamp (ns since the Unix epoch): its batch's commit
+ * time. Every event of one batch shares it, and each batch's is later than
+ * every earlier batch's, so time order and log order agree and a batch is
+ * atomic in time: "as of T" sees all of it or none of it.
  *
  * Threads and processes: an es_db handle may be shared by any number of
  * threads. Several processes may open the same store. Writers are serialised
@@ -145,7 +147,8 @@ typedef struct es_event_data {
 	/* out (in, for an import batch: see es_batch_import) */
 	int64_t version;           /**< the event's version in its stream */
 	uint64_t position;         /**< the event's global position */
-	int64_t recorded_at;       /**< commit time (ns), strictly increasing */
+	int64_t recorded_at;       /**< the batch's commit time (ns); later than any
+	                                earlier batch's, shared within the batch */
 } es_event_data;
 
 /** Size of an id's text form, with its NUL: 8-4-4-4-12 lowercase hex. */
@@ -196,6 +199,7 @@ typedef struct es_append_result {
  *   ES_ECONFLICT  the head did not match expected (the message gives the head);
  *   ES_EDUPLICATE an event id is stored at another place (the message names it);
  *   ES_EDELETED   the stream is tombstoned;
+ *   ES_ERANGE     the store's last recorded_at is already INT64_MAX;
  *   ES_EREADONLY, ES_EIO, ES_ENOSPC, ES_ENOMEM.
  * On failure nothing is written.
  *
@@ -247,8 +251,9 @@ int es_batch_commit(es_batch *batch, es_append_result *results);
  * Make a batch an import: each event keeps the recorded_at given in its
  * es_event_data instead of taking the clock's time. For restoring dumps and
  * migrating stores, which must keep history's timestamps. Every recorded_at
- * must be later than the store's newest and than the previous event's in
- * the batch, so recorded_at still strictly increases with position.
+ * must be at or after the store's newest and the previous event's in the
+ * batch, so recorded_at never decreases with position. (Equal times are
+ * allowed: they are how a source's multi-event commits look.)
  * Call before es_batch_commit().
  * @return 0, ES_EINVAL. (A bad recorded_at fails the commit with ES_EINVAL
  *   naming the stream and the times.)
@@ -296,8 +301,9 @@ int es_read_begin(es_read **out, es_db *db);
 /**
  * Move a read to the newest state of the store. Everything borrowed from it
  * before becomes invalid; iterators made from it may continue (they resume
- * after the last item they returned).
- * @return 0, ES_EINVAL, ES_EIO.
+ * after the last item they returned, up to the stream's new head).
+ * @return 0, ES_EINVAL, ES_EBUSY, ES_EIO. On failure the read holds no
+ *   snapshot and may only be ended.
  */
 int es_read_renew(es_read *rd);
 
@@ -359,9 +365,11 @@ int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position,
                 es_direction dir, size_t limit);
 
 /**
- * Next event of an iterator. *ev is filled with borrowed pointers.
+ * Next event of an iterator. *ev is filled with borrowed pointers, valid
+ * until the read ends or renews (not only until the next call).
  * @return 0, ES_ITEROVER at the end, ES_ECORRUPT (the message names the
- *   stream and version), ES_EIO.
+ *   stream and version), ES_EIO; after es_read_renew also ES_ENOTFOUND or
+ *   ES_EDELETED (the stream was deleted meanwhile) and ES_ENOMEM.
  */
 int es_iter_next(es_event *ev, es_iter *it);
 

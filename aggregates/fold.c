@@ -90,7 +90,7 @@ static int fold(void *state, fold_ctx *ctx, es_read *rd, const es_aggregate_type
                 const char *stream, int64_t wanted)
 {
 	es_stream_info si;
-	int64_t max;
+	int64_t max = -1;
 	int rc = es_stream_info_get(&si, rd, stream);
 	if (rc || (rc = target_version(&max, &si, stream, wanted)))
 		return rc;
@@ -138,7 +138,7 @@ int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
                       const es_aggregate_type *type, const char *stream, int64_t max_version)
 {
 	es_load_info local;
-	fold_ctx ctx;
+	fold_ctx ctx = { 0 }; /* freed below even when fold_with fails before setting it up */
 	int rc = fold_with(state, info ? info : &local, &ctx, rd, type, stream, max_version);
 	free(ctx.rewrite);
 	return rc;

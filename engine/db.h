@@ -61,6 +61,9 @@ struct es_read {
 	es_db *db;
 	MDB_txn *txn;
 	uint64_t generation; /* bumped by es_read_renew; iterators re-seek on change */
+	/* Recently seen type names, direct-mapped by id: spares the fold path the
+	 * type cache's mutex. Names live until es_db_close, so renews keep them. */
+	struct { uint32_t id; const char *name; } types[8];
 };
 
 /* Stream record, the value in the streams sub-db (little-endian fields). */

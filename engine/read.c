@@ -127,13 +127,28 @@ void es_read_end(es_read *rd)
 	free(rd);
 }
 
+static int type_name(const char **out, es_read *rd, uint32_t id)
+{
+	unsigned int slot = id & 7u;
+	if (rd->types[slot].name && rd->types[slot].id == id) {
+		*out = rd->types[slot].name;
+		return 0;
+	}
+	int rc = es__type_name(rd->txn, rd->db, id, out);
+	if (rc == 0) {
+		rd->types[slot].id = id;
+		rd->types[slot].name = *out;
+	}
+	return rc;
+}
+
 int es__event_fill(es_event *ev, es_read *rd, const MDB_val *rec, const char *stream, int64_t version)
 {
 	es_record_view view;
 	if (es__record_decode(&view, rec->mv_data, rec->mv_size))
 		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld: record is corrupt "
 		                     "(bad layout or checksum)", stream, (long long)version);
-	int rc = es__type_name(rd->txn, rd->db, view.type_id, &ev->type);
+	int rc = type_name(&ev->type, rd, view.type_id);
 	if (rc)
 		return rc;
 	ev->stream = stream;

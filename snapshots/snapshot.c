@@ -168,7 +168,9 @@ static int old_snapshots(version_list *old, es_db *db, const char *stream, int64
 		return rc;
 	int64_t newest_old = -1;
 	rc = es_snapshot_list(&old->v, &old->n, rd, stream);
-	if (rc == 0 && (rc = es_stream_version_at(&newest_old, rd, stream, cutoff - 1)) == ES_ENOTFOUND)
+	/* Nothing is recorded before INT64_MIN (and cutoff - 1 would overflow). */
+	if (rc == 0 && cutoff > INT64_MIN &&
+	    (rc = es_stream_version_at(&newest_old, rd, stream, cutoff - 1)) == ES_ENOTFOUND)
 		rc = 0; /* nothing was recorded before the cutoff */
 	es_read_end(rd);
 	size_t n = 0;

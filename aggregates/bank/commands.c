@@ -50,6 +50,10 @@ static int rule_can_credit(const es_load_info *info, const es_account *a, const 
 	if (!rc) rc = rule_not_closed(a, id);
 	if (!rc && es_money_add(&after, a->balance, amount))
 		rc = es_error_set(ES_ERANGE, "a deposit to account '%s' would overflow its balance", id);
+	/* The running total is state too: an overflow there would make every
+	 * later load of the account fail. */
+	if (!rc && es_money_add(&after, a->deposited, amount))
+		rc = es_error_set(ES_ERANGE, "a deposit to account '%s' would overflow its total deposits", id);
 	return rc;
 }
 
@@ -72,6 +76,10 @@ static int rule_can_debit(const es_load_info *info, const es_account *a, const c
 	if (!rc) rc = rule_not_closed(a, id);
 	if (!rc) rc = rule_not_frozen(a, id);
 	if (!rc) rc = rule_funds(a, id, amount);
+	int64_t after;
+	if (!rc && es_money_add(&after, a->withdrawn, amount))
+		rc = es_error_set(ES_ERANGE, "a withdrawal from account '%s' would overflow its total "
+		                  "withdrawals", id);
 	return rc;
 }
 

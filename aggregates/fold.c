@@ -66,6 +66,7 @@ static int fold_events(void *state, fold_ctx *ctx, es_read *rd, const es_aggrega
 		if ((rc = es__dispatch_apply(&d, state, &ev)))
 			break;
 		ctx->info->events_folded++;
+		ctx->info->recorded_at = ev.recorded_at;
 		if (ev.version == ctx->stale_version && es__snapshot_every(type))
 			rc = es__state_encode(&ctx->rewrite, &ctx->rewrite_len, type, state);
 	}
@@ -101,6 +102,8 @@ static int fold(void *state, fold_ctx *ctx, es_read *rd, const es_aggregate_type
 	if (from <= max && (rc = fold_events(state, ctx, rd, type, stream, from, max)))
 		return rc;
 	ctx->info->version = max;
+	if (from <= max) /* the fold ended on max: recorded_at is its */
+		return 0;
 	es_event last;
 	if ((rc = es_stream_get(&last, rd, stream, max)))
 		return rc;

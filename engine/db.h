@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <string.h>
 #include <lmdb.h>
 
 #include "evstore/engine.h"
@@ -89,12 +90,18 @@ int es__error_errno(int err, const char *what);
 /* ---- keys (inline big-endian helpers) ---- */
 static inline void es__put_be64(uint8_t *p, uint64_t v)
 {
-	for (int i = 7; i >= 0; i--) { p[i] = (uint8_t)v; v >>= 8; }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, 8);
 }
 static inline uint64_t es__get_be64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 static inline void es__event_key(uint8_t key[16], uint64_t stream_id, int64_t version)

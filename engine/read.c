@@ -228,6 +228,8 @@ struct es_iter {
 	uint64_t next_position;
 	uint64_t name_id;
 	char name[ES_STREAM_NAME_MAX + 1];
+	const char *read_name;      /* the read's copy of name (stream iterators) */
+	uint64_t read_name_gen;     /* the read generation it belongs to */
 };
 
 static int iter_new(es_iter **out, es_read *rd, MDB_dbi dbi, es_direction dir, size_t limit)
@@ -339,7 +341,13 @@ static int stream_next(es_event *ev, es_iter *it)
 		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing from the store",
 		                     it->name, (long long)it->next);
 	it->started = true;
-	const char *name = read_stream_name(it->rd, it->stream_id, it->name);
+	/* The read's copy of the name outlives the iterator; look it up once per
+	 * read generation, not per event. */
+	if (!it->read_name || it->read_name_gen != it->rd->generation) {
+		it->read_name = read_stream_name(it->rd, it->stream_id, it->name);
+		it->read_name_gen = it->rd->generation;
+	}
+	const char *name = it->read_name;
 	if (!name)
 		return ES_ENOMEM;
 	if ((rc = es__event_fill(ev, it->rd, &v, name, it->next)))

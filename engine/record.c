@@ -11,7 +11,6 @@
 #define FLAG_OCCURRED 1u
 #define FLAG_CORRELATION 2u
 #define FLAG_CAUSATION 4u
-#define CHECKSUM_OFF 48
 
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -61,27 +60,25 @@ static uint8_t *put_string(uint8_t *p, const char *s)
 	return p + 4 + n;
 }
 
-/* The checksum covers every byte but its own field: the header before it,
- * hashed first, seeds the hash of everything after it. */
-static uint64_t record_checksum(const uint8_t *buf, size_t len)
+/* The checksum leads the record, so it covers one contiguous range. */
+uint64_t es__record_checksum(const uint8_t *buf, size_t len)
 {
-	uint64_t head = XXH3_64bits(buf, CHECKSUM_OFF);
-	return XXH3_64bits_withSeed(buf + ES_RECORD_HEADER, len - ES_RECORD_HEADER, head);
+	return XXH3_64bits(buf + 8, len - 8);
 }
 
 void es__record_encode(uint8_t *buf, const es_record_in *in)
 {
 	const es_event_data *ev = in->ev;
 	uint8_t flags = record_flags(ev);
-	buf[0] = ES_RECORD_FORMAT;
-	buf[1] = flags;
-	buf[2] = buf[3] = 0;
-	put_u32(buf + 4, in->type_id);
-	put_u32(buf + 8, ev->schema_version);
-	put_u32(buf + 12, (uint32_t)ev->payload_len);
-	put_u64(buf + 16, in->position);
-	put_u64(buf + 24, (uint64_t)in->recorded_at);
-	memcpy(buf + 32, ev->id, 16);
+	buf[8] = ES_RECORD_FORMAT;
+	buf[9] = flags;
+	buf[10] = buf[11] = 0;
+	put_u32(buf + 12, in->type_id);
+	put_u32(buf + 16, ev->schema_version);
+	put_u32(buf + 20, (uint32_t)ev->payload_len);
+	put_u64(buf + 24, in->position);
+	put_u64(buf + 32, (uint64_t)in->recorded_at);
+	memcpy(buf + 40, ev->id, 16);
 	uint8_t *p = buf + ES_RECORD_HEADER;
 	if (flags & FLAG_OCCURRED) { put_u64(p, (uint64_t)ev->occurred_at); p += 8; }
 	if (flags & FLAG_CORRELATION) { memcpy(p, ev->correlation_id, 16); p += 16; }
@@ -97,40 +94,40 @@ void es__record_encode(uint8_t *buf, const es_record_in *in)
 			p = put_string(p, ev->metadata[i].value);
 		}
 	}
-	put_u64(buf + CHECKSUM_OFF, record_checksum(buf, (size_t)(p - buf)));
+	put_u64(buf, es__record_checksum(buf, (size_t)(p - buf)));
 }
 
 int es__record_recorded_at(int64_t *out, const uint8_t *buf, size_t len)
 {
-	if (len < ES_RECORD_HEADER || buf[0] != ES_RECORD_FORMAT)
+	if (len < ES_RECORD_HEADER || buf[8] != ES_RECORD_FORMAT)
 		return ES_ECORRUPT;
-	*out = (int64_t)get_u64(buf + 24);
+	*out = (int64_t)get_u64(buf + 32);
 	return 0;
 }
 
 int es__record_decode(es_record_view *out, const uint8_t *buf, size_t len)
 {
-	if (len < ES_RECORD_HEADER || buf[0] != ES_RECORD_FORMAT || (buf[1] & ~7u))
+	if (len < ES_RECORD_HEADER || buf[8] != ES_RECORD_FORMAT || (buf[9] & ~7u))
 		return ES_ECORRUPT;
-	if (get_u64(buf + CHECKSUM_OFF) != record_checksum(buf, len))
+	if (get_u64(buf) != es__record_checksum(buf, len))
 		return ES_ECORRUPT;
-	uint8_t flags = buf[1];
+	uint8_t flags = buf[9];
 	size_t fixed = ES_RECORD_HEADER + optional_size(flags);
-	uint32_t payload_len = get_u32(buf + 12);
+	uint32_t payload_len = get_u32(buf + ES_RECORD_OFF_PAYLOAD_LEN);
 	if (fixed > len || payload_len > len - fixed)
 		return ES_ECORRUPT;
-	out->type_id = get_u32(buf + 4);
-	out->schema_version = get_u32(buf + 8);
-	out->position = get_u64(buf + 16);
-	out->recorded_at = (int64_t)get_u64(buf + 24);
-	memcpy(out->id, buf + 32, 16);
+	out->type_id = get_u32(buf + 12);
+	out->schema_version = get_u32(buf + 16);
+	out->position = get_u64(buf + 24);
+	out->recorded_at = (int64_t)get_u64(buf + 32);
+	memcpy(out->id, buf + 40, 16);
 	const uint8_t *p = buf + ES_RECORD_HEADER;
 	out->occurred_at = 0;
-	memset(out->correlation_id, 0, 16);
-	memset(out->causation_id, 0, 16);
 	if (flags & FLAG_OCCURRED) { out->occurred_at = (int64_t)get_u64(p); p += 8; }
 	if (flags & FLAG_CORRELATION) { memcpy(out->correlation_id, p, 16); p += 16; }
+	else memset(out->correlation_id, 0, 16);
 	if (flags & FLAG_CAUSATION) { memcpy(out->causation_id, p, 16); p += 16; }
+	else memset(out->causation_id, 0, 16);
 	out->payload = p;
 	out->payload_len = payload_len;
 	out->metadata = p + payload_len;

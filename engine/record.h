@@ -4,16 +4,16 @@
  *
  * Layout (little-endian integers; LMDB values are only 2-byte aligned, so
  * every field is memcpy'd, never cast):
- *   0  u8   record format (1)
- *   1  u8   flags: 1 occurred_at, 2 correlation id, 4 causation id
- *   2  u16  reserved, 0
- *   4  u32  type id
- *   8  u32  schema version
- *  12  u32  payload length
- *  16  u64  global position
- *  24  i64  recorded_at
- *  32  u8[16] event id
- *  48  u64  checksum of every other byte of the record
+ *   0  u64  XXH3-64 checksum of every byte after it (one contiguous hash)
+ *   8  u8   record format (1)
+ *   9  u8   flags: 1 occurred_at, 2 correlation id, 4 causation id
+ *  10  u16  reserved, 0
+ *  12  u32  type id
+ *  16  u32  schema version
+ *  20  u32  payload length
+ *  24  u64  global position
+ *  32  i64  recorded_at
+ *  40  u8[16] event id
  *  56  [i64 occurred_at] [u8[16] correlation] [u8[16] causation]
  *      payload, then metadata: u32 count, then per pair u32 klen, key,
  *      u32 vlen, value.
@@ -28,6 +28,15 @@
 
 #define ES_RECORD_FORMAT 1
 #define ES_RECORD_HEADER 56
+/* Field offsets, for code that inspects raw records (es-check, tests). */
+#define ES_RECORD_OFF_CHECKSUM 0
+#define ES_RECORD_OFF_FORMAT 8
+#define ES_RECORD_OFF_FLAGS 9
+#define ES_RECORD_OFF_PAYLOAD_LEN 20
+#define ES_RECORD_OFF_ID 40
+
+/* The checksum a record's bytes must carry at ES_RECORD_OFF_CHECKSUM. */
+uint64_t es__record_checksum(const uint8_t *buf, size_t len);
 
 /* What the write path knows about an event beyond es_event_data. */
 typedef struct es_record_in {

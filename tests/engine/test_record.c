@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <xxhash.h>
 
 #include "enginetest.h"
 #include "record.h"
@@ -36,12 +35,11 @@ static uint8_t *encode(const es_event_data *ev, size_t *len)
 	return buf;
 }
 
-/* The checksum scheme of record.c, so a test can forge a valid-looking record. */
+/* Re-checksums a record, so a test can forge a valid-looking one. */
 static void reseal(uint8_t *buf, size_t len)
 {
-	uint64_t sum = XXH3_64bits_withSeed(buf + ES_RECORD_HEADER, len - ES_RECORD_HEADER,
-	                                    XXH3_64bits(buf, 48));
-	memcpy(buf + 48, &sum, 8);
+	uint64_t sum = es__record_checksum(buf, len);
+	memcpy(buf + ES_RECORD_OFF_CHECKSUM, &sum, 8);
 }
 
 static void assert_pairs(const uint8_t *meta, size_t len)
@@ -160,27 +158,27 @@ START_TEST(bad_layout_with_valid_checksum)
 	es_record_view v;
 	int64_t at;
 	uint32_t plen = (uint32_t)(len - ES_RECORD_HEADER + 1);
-	memcpy(buf + 12, &plen, 4); /* payload runs past the end */
+	memcpy(buf + ES_RECORD_OFF_PAYLOAD_LEN, &plen, 4); /* payload runs past the end */
 	reseal(buf, len);
 	ck_assert_es(es__record_decode(&v, buf, len), ES_ECORRUPT);
 	plen = UINT32_MAX;
-	memcpy(buf + 12, &plen, 4);
+	memcpy(buf + ES_RECORD_OFF_PAYLOAD_LEN, &plen, 4);
 	reseal(buf, len);
 	ck_assert_es(es__record_decode(&v, buf, len), ES_ECORRUPT);
 	plen = (uint32_t)(len - ES_RECORD_HEADER);
-	memcpy(buf + 12, &plen, 4);
-	buf[1] = 7; /* optional fields that are not there */
+	memcpy(buf + ES_RECORD_OFF_PAYLOAD_LEN, &plen, 4);
+	buf[ES_RECORD_OFF_FLAGS] = 7; /* optional fields that are not there */
 	reseal(buf, len);
 	ck_assert_es(es__record_decode(&v, buf, len), ES_ECORRUPT);
-	buf[1] = 8; /* an unknown flag */
+	buf[ES_RECORD_OFF_FLAGS] = 8; /* an unknown flag */
 	reseal(buf, len);
 	ck_assert_es(es__record_decode(&v, buf, len), ES_ECORRUPT);
-	buf[1] = 0;
-	buf[0] = ES_RECORD_FORMAT + 1;
+	buf[ES_RECORD_OFF_FLAGS] = 0;
+	buf[ES_RECORD_OFF_FORMAT] = ES_RECORD_FORMAT + 1;
 	reseal(buf, len);
 	ck_assert_es(es__record_decode(&v, buf, len), ES_ECORRUPT);
 	ck_assert_es(es__record_recorded_at(&at, buf, len), ES_ECORRUPT);
-	buf[0] = ES_RECORD_FORMAT;
+	buf[ES_RECORD_OFF_FORMAT] = ES_RECORD_FORMAT;
 	reseal(buf, len);
 	ck_assert_es(es__record_decode(&v, buf, len), 0);
 	free(buf);

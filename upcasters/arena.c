@@ -25,7 +25,9 @@ void es_arena_init(es_arena *a, void *buf, size_t size)
 void *es_arena_alloc(es_arena *a, size_t size)
 {
 	size_t at = (a->used + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-	if (at <= a->size && size <= a->size - at) {
+	/* Without a buffer every request spills: even size 0 must not return
+	 * NULL + 0, which is undefined and reads as "out of memory". */
+	if (a->buf && at <= a->size && size <= a->size - at) {
 		a->used = at + size;
 		return a->buf + at;
 	}

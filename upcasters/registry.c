@@ -3,6 +3,7 @@
  * (duplicates, rename cycles, gaps), the chain's fingerprint, and upcasting
  * an event through its chain.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -14,6 +15,8 @@ typedef struct step {
 	uint32_t from, revision;
 	es_upcast_fn fn;
 	void *user;
+	const struct step *next; /* once validated: the step from (to_type, from + 1),
+	                            NULL when that is the current version */
 } step;
 
 typedef struct current {
@@ -104,8 +107,17 @@ int es_registry_add(es_registry *reg, const es_upcaster *s)
 	return 0;
 }
 
+static int cmp_current(const void *a, const void *b);
+static int cmp_step(const void *a, const void *b);
+
+/* Validation sorts and freezes the arrays: from then on, lookups (one or two
+ * per old event read) binary-search instead of comparing every name. */
 static const current *find_current(const es_registry *reg, const char *type)
 {
+	if (reg->validated) {
+		current key = { (char *)type, 0 };
+		return bsearch(&key, reg->cur, reg->n_cur, sizeof(current), cmp_current);
+	}
 	for (size_t i = 0; i < reg->n_cur; i++)
 		if (strcmp(reg->cur[i].type, type) == 0)
 			return &reg->cur[i];
@@ -137,6 +149,10 @@ uint32_t es_registry_current(const es_registry *reg, const char *type)
 
 static const step *find_step(const es_registry *reg, const char *type, uint32_t from)
 {
+	if (reg->validated) {
+		step key = { .type = (char *)type, .from = from };
+		return bsearch(&key, reg->steps, reg->n_steps, sizeof(step), cmp_step);
+	}
 	for (size_t i = 0; i < reg->n_steps; i++)
 		if (reg->steps[i].from == from && strcmp(reg->steps[i].type, type) == 0)
 			return &reg->steps[i];
@@ -268,6 +284,8 @@ int es_registry_validate(es_registry *reg)
 	for (size_t i = 0; i < reg->n_steps; i++)
 		if ((rc = check_chain(reg, &reg->steps[i])))
 			return rc;
+	for (size_t i = 0; i < reg->n_steps; i++)
+		reg->steps[i].next = find_step(reg, reg->steps[i].to_type, reg->steps[i].from + 1);
 	reg->fingerprint = fingerprint(reg);
 	reg->validated = 1;
 	return 0;
@@ -294,8 +312,14 @@ static int apply_step(es_event *ev, const step *s, es_arena *arena)
 	const void *payload;
 	size_t len;
 	int rc = s->fn(&payload, &len, &in, arena, s->user);
-	if (rc)
-		return rc;
+	if (rc) {
+		/* Name the event the step refused; the step's text is copied out
+		 * first because es_error_set writes the buffer it lives in. */
+		char why[400];
+		snprintf(why, sizeof why, "%s", es_error_last()->message);
+		return es_error_set(rc, "stream '%s' version %lld: %s", ev->stream ? ev->stream : "?",
+		                    (long long)ev->version, why);
+	}
 	ev->type = s->to_type;
 	ev->schema_version = s->from + 1;
 	ev->payload = payload;
@@ -309,17 +333,19 @@ int es_registry_upcast(es_event *ev, const es_registry *reg, es_arena *arena)
 		return es_error_set(ES_EINVAL, "es_registry_upcast: event, registry and arena are required");
 	if (!reg->validated)
 		return es_error_set(ES_EINVAL, "es_registry_upcast: validate the registry before reading");
-	for (;;) {
-		const current *c = find_current(reg, ev->type);
-		if (c && ev->schema_version == c->version)
-			return 0;
-		if (c && ev->schema_version > c->version)
-			return no_way(ev, "is newer than this program knows");
-		const step *s = find_step(reg, ev->type, ev->schema_version);
-		if (!s)
-			return c || has_steps(reg, ev->type) ? no_way(ev, "has no upcaster") : 0;
+	const current *c = find_current(reg, ev->type);
+	if (c && ev->schema_version == c->version)
+		return 0;
+	if (c && ev->schema_version > c->version)
+		return no_way(ev, "is newer than this program knows");
+	const step *s = find_step(reg, ev->type, ev->schema_version);
+	if (!s)
+		return c || has_steps(reg, ev->type) ? no_way(ev, "has no upcaster") : 0;
+	/* Validation proved every chain ends at its type's current version. */
+	for (; s; s = s->next) {
 		int rc = apply_step(ev, s, arena);
 		if (rc)
 			return rc;
 	}
+	return 0;
 }

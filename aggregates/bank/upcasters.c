@@ -24,6 +24,21 @@
 #include "bank_v2.pb-c.h"
 #include "pb_arena.h"
 
+/* The fast path gives the same answer without formatting: p = amount * 100
+ * is within half an ulp (at most 1/16 below 2^50) of the exact product, so
+ * when p is within 1/4 of an integer r, the exact product is within 1/2 of r
+ * and rounds to r, as the text route would. Every amount release 1 wrote is
+ * that close to a whole cent; half-cent ties and huge values take the text
+ * route. (A fold of v1 events spent a third of its time in printf.) */
+static int near_whole_cent(int64_t *out, double amount)
+{
+	double p = amount * 100.0, r = nearbyint(p);
+	if (!(p < 0x1p50) || fabs(p - r) >= 0.25)
+		return 0;
+	*out = (int64_t)r;
+	return 1;
+}
+
 /* Release 1 wrote doubles parsed from text with at most two decimals. The
  * double is formatted to two decimals (glibc rounds the exact binary value
  * correctly), then read back as an exact decimal: every value release 1
@@ -38,6 +53,8 @@ int es_bank_v1_amount_to_minor(int64_t *out, double amount)
 		return es_error_set(ES_ECORRUPT, "v1 amount %f is not a number of dollars", amount);
 	if (signbit(amount) && amount != 0)
 		return es_error_set(ES_ECORRUPT, "v1 amount %.2f is negative", amount);
+	if (near_whole_cent(out, amount))
+		return 0;
 	int n = snprintf(text, sizeof text, "%.2f", fabs(amount));
 	if (n < 0 || (size_t)n >= sizeof text || es_money_parse(out, text, 2) != 0)
 		return es_error_set(ES_ERANGE, "v1 amount %.2f does not fit in int64 cents", amount);
@@ -98,8 +115,13 @@ static int amount_v1_to_v2(const void **payload, size_t *len, const es_upcast_ev
 		m.base.descriptor = &evstore__bank__v2__money_withdrawn__descriptor; /* same fields */
 	m.reference = old->reference;
 	int rc = es_bank_v1_amount_to_minor(&m.amount_minor, old->amount);
-	if (rc)
-		return es_error_set(rc, "%s: %s", in->type, es_error_last()->message);
+	if (rc) {
+		/* The message is copied out first: es_error_set formats into the
+		 * buffer es_error_last() points at, and must not read from it. */
+		char why[256];
+		snprintf(why, sizeof why, "%s", es_error_last()->message);
+		return es_error_set(rc, "%s: %s", in->type, why);
+	}
 	return pack_into(payload, len, &m.base, arena);
 }
 

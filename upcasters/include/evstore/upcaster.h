@@ -125,7 +125,8 @@ uint64_t es_registry_fingerprint(const es_registry *reg);
  * @return 0; ES_ESCHEMA when the event's version is newer than the
  *   registry's current one, or no step exists from it (the message names
  *   stream, version, type and schema version); ES_EINVAL when the registry
- *   is not validated; a step's error.
+ *   is not validated; a step's error, its message prefixed with the stream
+ *   and version.
  */
 int es_registry_upcast(es_event *ev, const es_registry *reg, es_arena *arena);
 

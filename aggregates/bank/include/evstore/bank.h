@@ -169,6 +169,23 @@ int es_bank_v1_amount_to_minor(int64_t *out, double amount);
 /** Short text for a status: "open", "frozen", "closed". */
 const char *es_account_status_str(es_account_status status);
 
+/* ---- Payload descriptors (for es-dump and es-load) ---------------------- */
+
+/* protobuf-c's descriptor type, declared so this header does not need
+ * protobuf-c's (C11 allows the identical typedef twice). */
+typedef struct ProtobufCMessageDescriptor ProtobufCMessageDescriptor;
+
+/**
+ * The protobuf message type of a bank event's payload at a schema version:
+ * release 1 (AccountOpened, Deposit, Withdrawal, AccountClosed), release 2
+ * (AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed) and release 3
+ * (today's six events). An es_descriptor_fn for es_dump and es_load.
+ * @param payload  unused
+ * @return a static descriptor, or NULL for a type or version the bank never wrote.
+ */
+const ProtobufCMessageDescriptor *es_bank_descriptor(const char *type, uint32_t schema_version,
+                                                     void *payload);
+
 #ifdef __cplusplus
 }
 #endif

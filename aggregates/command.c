@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aggregate_int.h"
+#include "../engine/array.h"
 
 typedef struct emitted {
 	size_t target;
@@ -28,14 +29,8 @@ int es_emit_event(es_emit *emit, size_t target, const char *type, uint32_t schem
 {
 	if (!emit || target >= emit->targets || !type || (payload_len && !payload))
 		return es_error_set(ES_EINVAL, "es_emit_event: bad target %zu or missing type/payload", target);
-	if (emit->n == emit->cap) {
-		size_t cap = emit->cap ? emit->cap * 2 : 4;
-		emitted *ev = realloc(emit->ev, cap * sizeof *ev);
-		if (!ev)
-			return es_error_set(ES_ENOMEM, "es_emit_event: out of memory");
-		emit->ev = ev;
-		emit->cap = cap;
-	}
+	if (es__array_grow((void **)&emit->ev, &emit->cap, emit->n, sizeof *emit->ev, "es_emit_event"))
+		return ES_ENOMEM;
 	uint8_t *copy = malloc(payload_len ? payload_len : 1);
 	if (!copy)
 		return es_error_set(ES_ENOMEM, "es_emit_event: out of memory");

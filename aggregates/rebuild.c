@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "aggregate_int.h"
+#include "../engine/array.h"
 
 typedef struct rebuilt_state {
 	int64_t version;
@@ -106,14 +107,8 @@ typedef struct name_list {
 static int collect_name(const char *stream, void *payload)
 {
 	name_list *l = payload;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **names = realloc(l->names, cap * sizeof *names);
-		if (!names)
-			return es_error_set(ES_ENOMEM, "listing streams: out of memory");
-		l->names = names;
-		l->cap = cap;
-	}
+	if (es__array_grow((void **)&l->names, &l->cap, l->n, sizeof *l->names, "listing streams"))
+		return ES_ENOMEM;
 	if (!(l->names[l->n] = strdup(stream)))
 		return es_error_set(ES_ENOMEM, "listing streams: out of memory");
 	l->n++;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "record.h"
 
@@ -84,19 +85,6 @@ static int check_event(const es_db *db, const char *stream, size_t i, const es_e
 	return 0;
 }
 
-static int grow_entries(es_batch *b)
-{
-	if (b->n < b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap * 2 : 4;
-	batch_entry *e = realloc(b->entries, cap * sizeof *e);
-	if (!e)
-		return es__error_set(ES_ENOMEM, "es_batch_append: out of memory");
-	b->entries = e;
-	b->cap = cap;
-	return 0;
-}
-
 int es_batch_append(es_batch *b, const char *stream, int64_t expected,
                     es_event_data *events, size_t count)
 {
@@ -113,7 +101,7 @@ int es_batch_append(es_batch *b, const char *stream, int64_t expected,
 	for (size_t i = 0; i < count; i++)
 		if ((rc = check_event(b->db, stream, i, &events[i])))
 			return rc;
-	if ((rc = grow_entries(b)))
+	if ((rc = es__array_grow((void **)&b->entries, &b->cap, b->n, sizeof *b->entries, "es_batch_append")))
 		return rc;
 	b->entries[b->n++] = (batch_entry){ stream, expected, events, count, NULL };
 	return 0;
@@ -130,14 +118,10 @@ int es_batch_import(es_batch *b)
 int es__batch_put_snapshot(es_batch *b, const char *stream, int64_t version,
                            const void *bytes, size_t len)
 {
-	if (b->n_snaps == b->cap_snaps) {
-		size_t cap = b->cap_snaps ? b->cap_snaps * 2 : 2;
-		pending_snapshot *s = realloc(b->snaps, cap * sizeof *s);
-		if (!s)
-			return es__error_set(ES_ENOMEM, "queueing a snapshot: out of memory");
-		b->snaps = s;
-		b->cap_snaps = cap;
-	}
+	int rc = es__array_grow((void **)&b->snaps, &b->cap_snaps, b->n_snaps, sizeof *b->snaps,
+	                        "queueing a snapshot");
+	if (rc)
+		return rc;
 	pending_snapshot *s = &b->snaps[b->n_snaps];
 	s->stream = strdup(stream);
 	s->bytes = malloc(len ? len : 1);

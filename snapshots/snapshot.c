@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "evstore/snapshot.h"
+#include "../engine/array.h"
 #include "../engine/db.h"
 
 #define ENVELOPE_FORMAT 1
@@ -87,34 +88,45 @@ int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t 
 	return rc;
 }
 
-int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
-                      const es_snapshot_key *key, const void *state, size_t state_len)
+/* Where an enveloped snapshot goes: into a batch, or straight to the store. */
+typedef int (*envelope_sink)(void *target, const char *stream, int64_t version,
+                             const void *bytes, size_t len);
+
+static int sink_batch(void *batch, const char *stream, int64_t version, const void *bytes, size_t len)
 {
-	if (!batch || !key || (state_len && !state))
-		return es__error_set(ES_EINVAL, "es_snapshot_stage: batch, key and state are required");
+	return es__batch_put_snapshot(batch, stream, version, bytes, len);
+}
+
+static int sink_store(void *db, const char *stream, int64_t version, const void *bytes, size_t len)
+{
+	return es__snapshot_put(db, stream, version, bytes, len);
+}
+
+static int put_enveloped(envelope_sink sink, void *target, const char *what, const char *stream,
+                         int64_t version, const es_snapshot_key *key, const void *state, size_t state_len)
+{
+	if (!target || !key || (state_len && !state))
+		return es__error_set(ES_EINVAL, "%s: target, key and state are required", what);
 	int rc = es__check_stream_name(stream);
 	size_t len;
 	uint8_t *buf = rc ? NULL : envelope_new(&len, key, state, state_len);
 	if (rc || !buf)
-		return rc ? rc : es__error_set(ES_ENOMEM, "staging a snapshot: out of memory");
-	rc = es__batch_put_snapshot(batch, stream, version, buf, len);
+		return rc ? rc : es__error_set(ES_ENOMEM, "%s: out of memory", what);
+	rc = sink(target, stream, version, buf, len);
 	free(buf);
 	return rc;
+}
+
+int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
+                      const es_snapshot_key *key, const void *state, size_t state_len)
+{
+	return put_enveloped(sink_batch, batch, "es_snapshot_stage", stream, version, key, state, state_len);
 }
 
 int es_snapshot_write(es_db *db, const char *stream, int64_t version,
                       const es_snapshot_key *key, const void *state, size_t state_len)
 {
-	if (!db || !key || (state_len && !state))
-		return es__error_set(ES_EINVAL, "es_snapshot_write: db, key and state are required");
-	int rc = es__check_stream_name(stream);
-	size_t len;
-	uint8_t *buf = rc ? NULL : envelope_new(&len, key, state, state_len);
-	if (rc || !buf)
-		return rc ? rc : es__error_set(ES_ENOMEM, "writing a snapshot: out of memory");
-	rc = es__snapshot_put(db, stream, version, buf, len);
-	free(buf);
-	return rc;
+	return put_enveloped(sink_store, db, "es_snapshot_write", stream, version, key, state, state_len);
 }
 
 /* ---- listing, counting, thinning ---- */
@@ -129,14 +141,9 @@ static int collect_version(int64_t version, const void *bytes, size_t len, void 
 	(void)bytes;
 	(void)len;
 	version_list *l = payload;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		int64_t *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return es__error_set(ES_ENOMEM, "listing snapshots: out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	int rc = es__array_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, "listing snapshots");
+	if (rc)
+		return rc;
 	l->v[l->n++] = version;
 	return 0;
 }

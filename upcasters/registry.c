@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "evstore/upcaster.h"
+#include "../engine/array.h"
 
 typedef struct step {
 	char *type, *to_type, *name;
@@ -57,20 +58,6 @@ void es_registry_free(es_registry *reg)
 	free(reg);
 }
 
-/* Grows an array of elements of `size` bytes to hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 8;
-	void *p = realloc(*arr, c * size);
-	if (!p)
-		return es_error_set(ES_ENOMEM, "upcaster registry: out of memory");
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 static int check_open(const es_registry *reg, const char *what)
 {
 	if (!reg)
@@ -89,7 +76,7 @@ int es_registry_add(es_registry *reg, const es_upcaster *s)
 		return es_error_set(ES_EINVAL, "upcaster step for '%s' v%u needs a type, a name, a "
 		                    "function and a version >= 1", s && s->type ? s->type : "?",
 		                    s ? s->from_version : 0);
-	if ((rc = grow((void **)&reg->steps, &reg->cap_steps, reg->n_steps, sizeof(step))))
+	if ((rc = es__array_grow((void **)&reg->steps, &reg->cap_steps, reg->n_steps, sizeof(step), "upcaster registry")))
 		return rc;
 	step *st = &reg->steps[reg->n_steps];
 	st->type = strdup(s->type);
@@ -133,7 +120,7 @@ int es_registry_set_current(es_registry *reg, const char *type, uint32_t version
 		return es_error_set(ES_EINVAL, "current version of '%s' must be >= 1", type ? type : "?");
 	if (find_current(reg, type))
 		return es_error_set(ES_EINVAL, "current version of '%s' is declared twice", type);
-	if ((rc = grow((void **)&reg->cur, &reg->cap_cur, reg->n_cur, sizeof(current))))
+	if ((rc = es__array_grow((void **)&reg->cur, &reg->cap_cur, reg->n_cur, sizeof(current), "upcaster registry")))
 		return rc;
 	if (!(reg->cur[reg->n_cur].type = strdup(type)))
 		return es_error_set(ES_ENOMEM, "upcaster registry: out of memory");

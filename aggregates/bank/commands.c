@@ -98,24 +98,31 @@ static int emit_message(es_emit *emit, size_t target, const char *type, const Pr
 	return rc;
 }
 
-static int emit_deposit(es_emit *emit, size_t target, const bank_cmd *c, const char *counterparty)
+/* MoneyDeposited and MoneyWithdrawn have the same fields, so one builder
+ * serves both; the descriptor says which message the bytes are. */
+static int emit_money(es_emit *emit, size_t target, const char *type,
+                      const ProtobufCMessageDescriptor *descriptor, const bank_cmd *c,
+                      const char *counterparty)
 {
 	Evstore__Bank__MoneyDeposited m = EVSTORE__BANK__MONEY_DEPOSITED__INIT;
+	m.base.descriptor = descriptor;
 	m.amount_minor = c->amount;
 	m.reference = (char *)(c->text ? c->text : "");
 	m.transfer_id = (char *)c->transfer_id;
 	m.counterparty = (char *)(counterparty ? counterparty : "");
-	return emit_message(emit, target, ES_BANK_MONEY_DEPOSITED, &m.base);
+	return emit_message(emit, target, type, &m.base);
+}
+
+static int emit_deposit(es_emit *emit, size_t target, const bank_cmd *c, const char *counterparty)
+{
+	return emit_money(emit, target, ES_BANK_MONEY_DEPOSITED, &evstore__bank__money_deposited__descriptor,
+	                  c, counterparty);
 }
 
 static int emit_withdrawal(es_emit *emit, size_t target, const bank_cmd *c, const char *counterparty)
 {
-	Evstore__Bank__MoneyWithdrawn m = EVSTORE__BANK__MONEY_WITHDRAWN__INIT;
-	m.amount_minor = c->amount;
-	m.reference = (char *)(c->text ? c->text : "");
-	m.transfer_id = (char *)c->transfer_id;
-	m.counterparty = (char *)(counterparty ? counterparty : "");
-	return emit_message(emit, target, ES_BANK_MONEY_WITHDRAWN, &m.base);
+	return emit_money(emit, target, ES_BANK_MONEY_WITHDRAWN, &evstore__bank__money_withdrawn__descriptor,
+	                  c, counterparty);
 }
 
 /* ---- decisions ---- */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "aggregate_int.h"
+#include "../engine/alloc.h"
 #include "../engine/array.h"
 
 typedef struct rebuilt_state {
@@ -24,9 +25,11 @@ typedef struct stream_plan {
 
 static void plan_free(stream_plan *p)
 {
+	/* Encoded states (snapshot_encode) and the snapshot list are libc's
+	 * by contract; only the out array is evstore's own. */
 	for (size_t i = 0; i < p->done; i++)
 		free(p->out[i].bytes);
-	free(p->out);
+	es__free(p->out);
 	free(p->versions);
 }
 
@@ -63,17 +66,17 @@ static int plan_stream(stream_plan *p, es_db *db, const es_aggregate_type *type,
 	int rc = es_read_begin(&rd, db);
 	if (rc)
 		return rc;
-	void *state = calloc(1, type->state_size);
+	void *state = es__calloc(1, type->state_size);
 	rc = state ? es_snapshot_list(&p->versions, &p->count, rd, stream)
 	           : es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
-	if (rc == 0 && p->count && !(p->out = calloc(p->count, sizeof *p->out)))
+	if (rc == 0 && p->count && !(p->out = es__calloc(p->count, sizeof *p->out)))
 		rc = es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
 	if (rc == 0 && p->count) {
 		type->init(state);
 		rc = fold_collecting(p, state, rd, type, stream);
 		es__state_clear(type, state);
 	}
-	free(state);
+	es__free(state);
 	es_read_end(rd);
 	return rc;
 }
@@ -109,7 +112,7 @@ static int collect_name(const char *stream, void *payload)
 	name_list *l = payload;
 	if (es__array_grow((void **)&l->names, &l->cap, l->n, sizeof *l->names, "listing streams"))
 		return ES_ENOMEM;
-	if (!(l->names[l->n] = strdup(stream)))
+	if (!(l->names[l->n] = es__strdup(stream)))
 		return es_error_set(ES_ENOMEM, "listing streams: out of memory");
 	l->n++;
 	return 0;
@@ -150,7 +153,7 @@ int es_aggregate_rebuild_snapshots(size_t *rebuilt, es_db *db, const es_aggregat
 		plan_free(&p);
 	}
 	for (size_t i = 0; i < names.n; i++)
-		free(names.names[i]);
-	free(names.names);
+		es__free(names.names[i]);
+	es__free(names.names);
 	return rc;
 }

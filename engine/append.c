@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "array.h"
 #include "db.h"
 #include "record.h"
@@ -42,7 +43,7 @@ int es_batch_new(es_batch **out, es_db *db)
 		return es__error_set(ES_EINVAL, "es_batch_new: out and db are required");
 	if (db->read_only)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
-	*out = calloc(1, sizeof **out);
+	*out = es__calloc(1, sizeof **out);
 	if (!*out)
 		return es__error_set(ES_ENOMEM, "es_batch_new: out of memory");
 	(*out)->db = db;
@@ -54,14 +55,14 @@ void es_batch_free(es_batch *b)
 	if (!b)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		free(b->entries[i].caller_id);
+		es__free(b->entries[i].caller_id);
 	for (size_t i = 0; i < b->n_snaps; i++) {
-		free(b->snaps[i].stream);
-		free(b->snaps[i].bytes);
+		es__free(b->snaps[i].stream);
+		es__free(b->snaps[i].bytes);
 	}
-	free(b->entries);
-	free(b->snaps);
-	free(b);
+	es__free(b->entries);
+	es__free(b->snaps);
+	es__free(b);
 }
 
 static int check_event(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
@@ -123,11 +124,11 @@ int es__batch_put_snapshot(es_batch *b, const char *stream, int64_t version,
 	if (rc)
 		return rc;
 	pending_snapshot *s = &b->snaps[b->n_snaps];
-	s->stream = strdup(stream);
-	s->bytes = malloc(len ? len : 1);
+	s->stream = es__strdup(stream);
+	s->bytes = es__malloc(len ? len : 1);
 	if (!s->stream || !s->bytes) {
-		free(s->stream);
-		free(s->bytes);
+		es__free(s->stream);
+		es__free(s->bytes);
 		return es__error_set(ES_ENOMEM, "queueing a snapshot: out of memory");
 	}
 	memcpy(s->bytes, bytes, len);
@@ -148,7 +149,7 @@ static int check_unique_ids(es_batch *b)
 		total += b->entries[i].count;
 	if (total < 2)
 		return 0;
-	uint8_t (*ids)[16] = malloc(total * 16);
+	uint8_t (*ids)[16] = es__malloc(total * 16);
 	if (!ids)
 		return es__error_set(ES_ENOMEM, "checking event ids: out of memory");
 	for (size_t i = 0; i < b->n; i++)
@@ -163,7 +164,7 @@ static int check_unique_ids(es_batch *b)
 			es_id_format(ids[i], text);
 			rc = es__error_set(ES_EINVAL, "event id %s appears twice in one request", text);
 		}
-	free(ids);
+	es__free(ids);
 	return rc;
 }
 
@@ -172,8 +173,8 @@ static int assign_ids(es_batch *b)
 	int64_t now = es__clock_now(b->db);
 	for (size_t i = 0; i < b->n; i++) {
 		batch_entry *e = &b->entries[i];
-		free(e->caller_id);
-		if (!(e->caller_id = calloc(e->count ? e->count : 1, 1)))
+		es__free(e->caller_id);
+		if (!(e->caller_id = es__calloc(e->count ? e->count : 1, 1)))
 			return es__error_set(ES_ENOMEM, "assigning event ids: out of memory");
 		for (size_t j = 0; j < e->count; j++) {
 			e->caller_id[j] = !es__id_is_zero(e->events[j].id);
@@ -420,7 +421,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 	if (!b)
 		return es__error_set(ES_EINVAL, "es_batch_commit: batch is NULL");
 	es_append_result *local = NULL;
-	if (!results && b->n && !(results = local = calloc(b->n, sizeof *local))) {
+	if (!results && b->n && !(results = local = es__calloc(b->n, sizeof *local))) {
 		es_batch_free(b);
 		return es__error_set(ES_ENOMEM, "es_batch_commit: out of memory");
 	}
@@ -432,7 +433,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 		rc = check_unique_ids(b);
 	if (!rc)
 		rc = es__group_commit(b->db, b);
-	free(local);
+	es__free(local);
 	es_batch_free(b);
 	return rc;
 }

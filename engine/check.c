@@ -24,7 +24,6 @@
  * u32 state schema, u64 chain fingerprint, u64 XXH3-64 of the state, state. */
 #define SNAPSHOT_FORMAT 1
 #define SNAPSHOT_HEADER 24
-#define ID_OFFSET 32 /* of the event id in a record (record.h) */
 
 typedef struct checker {
 	es_db *db;
@@ -413,8 +412,8 @@ static int visit_id(checker *c, const MDB_val *k, const MDB_val *v, void *state)
 		               "not exist", id, where);
 	if (rc || ev.mv_size < ES_RECORD_HEADER)
 		return rc; /* a malformed record is reported by the events walk */
-	if (memcmp((const uint8_t *)ev.mv_data + ID_OFFSET, k->mv_data, 16) != 0) {
-		es_id_format((const uint8_t *)ev.mv_data + ID_OFFSET, held);
+	if (memcmp((const uint8_t *)ev.mv_data + ES_RECORD_OFF_ID, k->mv_data, 16) != 0) {
+		es_id_format((const uint8_t *)ev.mv_data + ES_RECORD_OFF_ID, held);
 		return problem(c, ES_CHECK_ID_DANGLING, NULL, -1, 0, "event id %s points at %s, which "
 		               "holds id %s", id, where, held);
 	}

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "db.h"
 
 
@@ -278,8 +279,8 @@ static void db_free(es_db *db)
 	pthread_mutex_destroy(&db->gate.lock);
 	pthread_mutex_destroy(&db->group.lock);
 	pthread_cond_destroy(&db->gate.cond);
-	free(db->path);
-	free(db);
+	es__free(db->path);
+	es__free(db);
 }
 
 int es_db_open(es_db **out, const char *path, const es_open_options *opts)
@@ -295,9 +296,9 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 	int rc = prepare_dir(path, opts->read_only);
 	if (rc)
 		return rc;
-	es_db *db = calloc(1, sizeof *db);
-	if (!db || !(db->path = strdup(path)) || es__type_cache_init(&db->types)) {
-		if (db) { free(db->path); free(db); }
+	es_db *db = es__calloc(1, sizeof *db);
+	if (!db || !(db->path = es__strdup(path)) || es__type_cache_init(&db->types)) {
+		if (db) { es__free(db->path); es__free(db); }
 		return es__error_set(ES_ENOMEM, "es_db_open: out of memory");
 	}
 	pthread_mutex_init(&db->gate.lock, NULL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "db.h"
 
 int es__type_cache_init(es_type_cache *tc)
@@ -17,8 +18,8 @@ int es__type_cache_init(es_type_cache *tc)
 void es__type_cache_free(es_type_cache *tc)
 {
 	for (uint32_t i = 0; i < tc->cap; i++)
-		free(tc->names[i]);
-	free(tc->names);
+		es__free(tc->names[i]);
+	es__free(tc->names);
 	pthread_mutex_destroy(&tc->lock);
 }
 
@@ -60,7 +61,7 @@ static int cache_grow(es_type_cache *tc, uint32_t id)
 	uint32_t cap = tc->cap ? tc->cap : 16;
 	while (cap <= id)
 		cap *= 2;
-	char **names = realloc(tc->names, cap * sizeof *names);
+	char **names = es__realloc(tc->names, cap * sizeof *names);
 	if (!names)
 		return ES_ENOMEM;
 	memset(names + tc->cap, 0, (cap - tc->cap) * sizeof *names);
@@ -85,7 +86,7 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 	MDB_val k = { 4, key }, v;
 	int rc = mdb_get(txn, db->dbi.type_names, &k, &v);
 	char *copy = NULL;
-	if (rc == 0 && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX && (copy = strndup(v.mv_data, v.mv_size)) &&
+	if (rc == 0 && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX && (copy = es__strndup(v.mv_data, v.mv_size)) &&
 	    cache_grow(tc, id) == 0) {
 		tc->names[id] = copy;
 		*name = copy;
@@ -93,7 +94,7 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 		return 0;
 	}
 	pthread_mutex_unlock(&tc->lock);
-	free(copy);
+	es__free(copy);
 	if (rc == 0 && !copy && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX)
 		return es__error_set(ES_ENOMEM, "out of memory caching a type name");
 	return es__error_set(ES_ECORRUPT, "event type id %u has no valid name", id);

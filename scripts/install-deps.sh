@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config liblmdb-dev lmdb-utils libprotobuf-c-dev
           protobuf-c-compiler check libsubunit-dev libxxhash-dev libsqlite3-dev
-          python3)
+          libssl-dev libjansson-dev python3)
 
 missing=()
 for p in "${packages[@]}"; do

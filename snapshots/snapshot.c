@@ -10,7 +10,7 @@
 #include <xxhash.h>
 
 #include "evstore/snapshot.h"
-#include "../engine/array.h"
+#include "../engine/alloc.h"
 #include "../engine/db.h"
 
 #define ENVELOPE_FORMAT 1
@@ -29,7 +29,7 @@ const char *es_snapshot_skip_str(es_snapshot_skip why)
 
 static uint8_t *envelope_new(size_t *len, const es_snapshot_key *key, const void *state, size_t state_len)
 {
-	uint8_t *buf = malloc(ENVELOPE_HEADER + state_len);
+	uint8_t *buf = es__malloc(ENVELOPE_HEADER + state_len);
 	if (!buf)
 		return NULL;
 	uint64_t sum = XXH3_64bits(state, state_len);
@@ -113,7 +113,7 @@ static int put_enveloped(envelope_sink sink, void *target, const char *what, con
 	if (rc || !buf)
 		return rc ? rc : es__error_set(ES_ENOMEM, "%s: out of memory", what);
 	rc = sink(target, stream, version, buf, len);
-	free(buf);
+	es__free(buf);
 	return rc;
 }
 
@@ -136,14 +136,21 @@ typedef struct version_list {
 	size_t n, cap;
 } version_list;
 
+/* The list becomes the caller's, who free()s it (snapshot.h): it grows with
+ * libc's realloc, not through es_set_allocator's hook. */
 static int collect_version(int64_t version, const void *bytes, size_t len, void *payload)
 {
 	(void)bytes;
 	(void)len;
 	version_list *l = payload;
-	int rc = es__array_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, "listing snapshots");
-	if (rc)
-		return rc;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		int64_t *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return es__error_set(ES_ENOMEM, "listing snapshots: out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
 	l->v[l->n++] = version;
 	return 0;
 }

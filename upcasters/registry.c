@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "evstore/upcaster.h"
+#include "../engine/alloc.h"
 #include "../engine/array.h"
 
 typedef struct step {
@@ -38,7 +39,7 @@ int es_registry_new(es_registry **out)
 {
 	if (!out)
 		return es_error_set(ES_EINVAL, "es_registry_new: out is NULL");
-	*out = calloc(1, sizeof **out);
+	*out = es__calloc(1, sizeof **out);
 	return *out ? 0 : es_error_set(ES_ENOMEM, "es_registry_new: out of memory");
 }
 
@@ -47,15 +48,15 @@ void es_registry_free(es_registry *reg)
 	if (!reg)
 		return;
 	for (size_t i = 0; i < reg->n_steps; i++) {
-		free(reg->steps[i].type);
-		free(reg->steps[i].to_type);
-		free(reg->steps[i].name);
+		es__free(reg->steps[i].type);
+		es__free(reg->steps[i].to_type);
+		es__free(reg->steps[i].name);
 	}
 	for (size_t i = 0; i < reg->n_cur; i++)
-		free(reg->cur[i].type);
-	free(reg->steps);
-	free(reg->cur);
-	free(reg);
+		es__free(reg->cur[i].type);
+	es__free(reg->steps);
+	es__free(reg->cur);
+	es__free(reg);
 }
 
 static int check_open(const es_registry *reg, const char *what)
@@ -79,11 +80,11 @@ int es_registry_add(es_registry *reg, const es_upcaster *s)
 	if ((rc = es__array_grow((void **)&reg->steps, &reg->cap_steps, reg->n_steps, sizeof(step), "upcaster registry")))
 		return rc;
 	step *st = &reg->steps[reg->n_steps];
-	st->type = strdup(s->type);
-	st->to_type = strdup(s->to_type ? s->to_type : s->type);
-	st->name = strdup(s->name);
+	st->type = es__strdup(s->type);
+	st->to_type = es__strdup(s->to_type ? s->to_type : s->type);
+	st->name = es__strdup(s->name);
 	if (!st->type || !st->to_type || !st->name) {
-		free(st->type); free(st->to_type); free(st->name);
+		es__free(st->type); es__free(st->to_type); es__free(st->name);
 		return es_error_set(ES_ENOMEM, "upcaster registry: out of memory");
 	}
 	st->from = s->from_version;
@@ -122,7 +123,7 @@ int es_registry_set_current(es_registry *reg, const char *type, uint32_t version
 		return es_error_set(ES_EINVAL, "current version of '%s' is declared twice", type);
 	if ((rc = es__array_grow((void **)&reg->cur, &reg->cap_cur, reg->n_cur, sizeof(current), "upcaster registry")))
 		return rc;
-	if (!(reg->cur[reg->n_cur].type = strdup(type)))
+	if (!(reg->cur[reg->n_cur].type = es__strdup(type)))
 		return es_error_set(ES_ENOMEM, "upcaster registry: out of memory");
 	reg->cur[reg->n_cur++].version = version;
 	return 0;

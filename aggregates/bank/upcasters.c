@@ -142,7 +142,7 @@ static const char *const current_types[] = {
 };
 
 static es_registry *registry;
-static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void build_registry(void)
 {
@@ -158,8 +158,14 @@ static void build_registry(void)
 		es_registry_free(reg);
 }
 
+/* A mutex, not pthread_once: a build that failed (out of memory) is tried
+ * again by the next call instead of leaving the process without a registry. */
 const es_registry *es_bank_registry(void)
 {
-	pthread_once(&registry_once, build_registry);
-	return registry;
+	pthread_mutex_lock(&registry_lock);
+	if (!registry)
+		build_registry();
+	const es_registry *reg = registry;
+	pthread_mutex_unlock(&registry_lock);
+	return reg;
 }

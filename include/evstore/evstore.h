@@ -9,5 +9,7 @@
 #include <evstore/snapshot.h>
 #include <evstore/aggregate.h>
 #include <evstore/bank.h>
+#include <evstore/check.h>
+#include <evstore/audit.h>
 
 #endif

@@ -9,6 +9,8 @@
 #ifndef EVSTORE_ERRORS_H
 #define EVSTORE_ERRORS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -66,6 +68,43 @@ int es_error_set(int code, const char *fmt, ...)
 
 /** Reset this thread's last error to ES_OK with an empty message. */
 void es_error_clear(void);
+
+/* ---- Memory allocation ------------------------------------------------ */
+
+/**
+ * Where evstore gets its memory: malloc/realloc/free-like functions, each
+ * given `payload` last. For embedding in a program with its own allocator,
+ * and for fault injection (tests fail the Nth allocation and check that every
+ * call fails cleanly with ES_ENOMEM). realloc_fn is called with ptr NULL to
+ * allocate and never with size 0; free_fn is never called with NULL.
+ */
+typedef struct es_allocator {
+	void *(*malloc_fn)(size_t size, void *payload);
+	void *(*realloc_fn)(void *ptr, size_t size, void *payload);
+	void (*free_fn)(void *ptr, void *payload);
+	void *payload;
+} es_allocator;
+
+/**
+ * Route evstore's own allocations through a (copied; process-wide), or back
+ * to libc's malloc/realloc/free when a is NULL or lacks any of its three
+ * functions.
+ *
+ * Set it before opening any store, while no other thread is in evstore, and
+ * change it only when nothing evstore allocated is alive (stores, reads,
+ * iterators, batches, registries): memory is always freed through the
+ * allocator in force, so it must be the one that allocated it. The bank's
+ * upcaster registry (es_bank_registry) is built on first use and kept for the
+ * process; it is never freed, so it does not mind.
+ *
+ * Not covered: LMDB's and protobuf-c's internal allocations (environments,
+ * transactions, cursors, unpacked snapshot messages), the audit module's
+ * (es_dump, es_dump_verify, es_load use libc), and memory that crosses
+ * the API by a malloc/free contract (the array es_snapshot_list returns,
+ * which the caller free()s, and the buffer an aggregate's snapshot_encode
+ * returns, which evstore free()s): those stay with libc.
+ */
+void es_set_allocator(const es_allocator *a);
 
 #ifdef __cplusplus
 }

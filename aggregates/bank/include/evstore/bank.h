@@ -151,7 +151,7 @@ int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t
 /**
  * The bank's upcaster registry (built and validated on first call; lives for
  * the process): release 1 and 2 events are read as release 3 events. NULL
- * only if it could not be built (out of memory).
+ * only if it could not be built (out of memory); the next call tries again.
  */
 const es_registry *es_bank_registry(void);
 

@@ -1,0 +1,85 @@
+/*
+ * alloc.c - the allocator hook (es_set_allocator in errors.h) and the
+ * es__ allocation functions built on it (alloc.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "evstore/errors.h"
+
+static void *libc_malloc(size_t size, void *payload)
+{
+	(void)payload;
+	return malloc(size);
+}
+
+static void *libc_realloc(void *ptr, size_t size, void *payload)
+{
+	(void)payload;
+	return realloc(ptr, size);
+}
+
+static void libc_free(void *ptr, void *payload)
+{
+	(void)payload;
+	free(ptr);
+}
+
+static const es_allocator libc_allocator = { libc_malloc, libc_realloc, libc_free, NULL };
+
+/* A copy, so callers need not keep theirs alive. Plain (not atomic): the
+ * header says it is set while nothing else runs in evstore. */
+static es_allocator current = { libc_malloc, libc_realloc, libc_free, NULL };
+
+void es_set_allocator(const es_allocator *a)
+{
+	/* Half an allocator would mix families; take all three or none. */
+	if (a && a->malloc_fn && a->realloc_fn && a->free_fn)
+		current = *a;
+	else
+		current = libc_allocator;
+}
+
+/* Size 0 is asked for as 1, so a NULL result always means "out of memory". */
+void *es__malloc(size_t size)
+{
+	return current.malloc_fn(size ? size : 1, current.payload);
+}
+
+void *es__calloc(size_t count, size_t size)
+{
+	if (size && count > ((size_t)-1) / size)
+		return NULL;
+	void *p = es__malloc(count * size);
+	if (p)
+		memset(p, 0, count * size);
+	return p;
+}
+
+void *es__realloc(void *ptr, size_t size)
+{
+	return current.realloc_fn(ptr, size ? size : 1, current.payload);
+}
+
+void es__free(void *ptr)
+{
+	if (ptr)
+		current.free_fn(ptr, current.payload);
+}
+
+char *es__strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *copy = es__malloc(len + 1);
+	if (copy) {
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+	}
+	return copy;
+}
+
+char *es__strdup(const char *s)
+{
+	return es__strndup(s, (size_t)-1);
+}

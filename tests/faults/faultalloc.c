@@ -1,0 +1,96 @@
+/*
+ * faultalloc.c - the failing allocator (faultalloc.h). Only the failure of
+ * the armed allocation is injected: everything else goes to libc, so the
+ * blocks are libc's and LeakSanitizer sees them as usual.
+ */
+#include <stdlib.h>
+
+#include <evstore/errors.h>
+
+#include "faultalloc.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FA_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FA_LSAN 1
+#endif
+#endif
+#ifdef FA_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+typedef struct fault_state {
+	long fail_at;     /* 0: never */
+	bool persistent;
+	long count;
+	long live;
+	bool failed;
+} fault_state;
+
+static fault_state fs;
+
+/* One more allocation; false if it is to fail. */
+static bool admit(void)
+{
+	fs.count++;
+	if (fs.fail_at && (fs.count == fs.fail_at || (fs.persistent && fs.count > fs.fail_at))) {
+		fs.failed = true;
+		return false;
+	}
+	return true;
+}
+
+static void *fa_malloc(size_t size, void *payload)
+{
+	(void)payload;
+	void *p = admit() ? malloc(size) : NULL;
+	fs.live += p != NULL;
+	return p;
+}
+
+static void *fa_realloc(void *ptr, size_t size, void *payload)
+{
+	if (!ptr)
+		return fa_malloc(size, payload);
+	return admit() ? realloc(ptr, size) : NULL; /* on failure ptr stays the caller's */
+}
+
+static void fa_free(void *ptr, void *payload)
+{
+	(void)payload;
+	fs.live--;
+	free(ptr);
+}
+
+void fa_install(void)
+{
+	es_allocator a = { fa_malloc, fa_realloc, fa_free, NULL };
+	es_set_allocator(&a);
+}
+
+void fa_arm(long n, bool persistent)
+{
+	fs.fail_at = n;
+	fs.persistent = persistent;
+	fs.count = 0;
+	fs.failed = false;
+}
+
+void fa_disarm(void)
+{
+	fs.fail_at = 0;
+}
+
+bool fa_failed(void) { return fs.failed; }
+long fa_count(void) { return fs.count; }
+long fa_live(void) { return fs.live; }
+
+bool fa_lsan_clean(void)
+{
+#ifdef FA_LSAN
+	return __lsan_do_recoverable_leak_check() == 0;
+#else
+	return true;
+#endif
+}

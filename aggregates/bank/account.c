@@ -61,21 +61,17 @@ static int apply_amount(es_account *a, const es_event *ev, int64_t amount, int s
 	return rc ? es__bank_undecodable(ev) : 0;
 }
 
-static int apply_deposited(void *state, const es_event *ev)
+/* The fold path reads only the amount (wire.c): no string is unpacked. */
+static int apply_money(void *state, const es_event *ev, int sign)
 {
-	UNPACK(Evstore__Bank__MoneyDeposited, evstore__bank__money_deposited__unpack, ev, m);
-	int rc = apply_amount(state, ev, m->amount_minor, +1);
-	RELEASE();
-	return rc;
+	int64_t amount;
+	if (es_bank_amount_of(&amount, ev->payload, ev->payload_len))
+		return es__bank_undecodable(ev);
+	return apply_amount(state, ev, amount, sign);
 }
 
-static int apply_withdrawn(void *state, const es_event *ev)
-{
-	UNPACK(Evstore__Bank__MoneyWithdrawn, evstore__bank__money_withdrawn__unpack, ev, m);
-	int rc = apply_amount(state, ev, m->amount_minor, -1);
-	RELEASE();
-	return rc;
-}
+static int apply_deposited(void *state, const es_event *ev) { return apply_money(state, ev, +1); }
+static int apply_withdrawn(void *state, const es_event *ev) { return apply_money(state, ev, -1); }
 
 static int set_status(void *state, es_account_status status)
 {

@@ -8,11 +8,13 @@ TCase *es_tc_money(void);
 TCase *es_tc_account(void);
 TCase *es_tc_commands(void);
 TCase *es_tc_history(void);
+TCase *es_tc_wire(void);
 
 static const es_tcase_fn bank_tcases[] = {
 	es_tc_money,
 	es_tc_account,
 	es_tc_commands,
 	es_tc_history,
+	es_tc_wire,
 };
 #endif

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <evstore/bank.h>
 #include <unistd.h>
 
 #include "bank.pb-c.h"
@@ -251,14 +253,11 @@ int bench_apply(bench_account *a, int kind, const uint8_t *payload, size_t len)
 	ProtobufCAllocator al = { arena_alloc, arena_free, &ar };
 	if (kind == BENCH_OPENED)
 		return apply_opened(a, &al, payload, len);
-	if (kind == BENCH_DEPOSITED) {
-		Evstore__Bank__MoneyDeposited *m = evstore__bank__money_deposited__unpack(&al, len, payload);
-		return m ? apply_amount(a, m->amount_minor, +1) : -1;
-	}
-	if (kind == BENCH_WITHDRAWN) {
-		Evstore__Bank__MoneyWithdrawn *m = evstore__bank__money_withdrawn__unpack(&al, len, payload);
-		return m ? apply_amount(a, m->amount_minor, -1) : -1;
-	}
+	/* The same amount decoder the account aggregate uses, so every side
+	 * decodes money events with the same code. */
+	int64_t amount;
+	if ((kind == BENCH_DEPOSITED || kind == BENCH_WITHDRAWN) && es_bank_amount_of(&amount, payload, len) == 0)
+		return apply_amount(a, amount, kind == BENCH_DEPOSITED ? +1 : -1);
 	return -1;
 }
 

@@ -166,6 +166,14 @@ const es_registry *es_bank_registry(void);
  */
 int es_bank_v1_amount_to_minor(int64_t *out, double amount);
 
+/**
+ * The amount_minor of a MoneyDeposited or MoneyWithdrawn payload (schema 3),
+ * read from the wire bytes without unpacking the strings: what a fold needs.
+ * Every field is still walked and bounds-checked.
+ * @return 0, ES_ECORRUPT (malformed payload), ES_EINVAL (NULL out).
+ */
+int es_bank_amount_of(int64_t *out, const void *payload, size_t len);
+
 /** Short text for a status: "open", "frozen", "closed". */
 const char *es_account_status_str(es_account_status status);
 

@@ -477,6 +477,9 @@ static int dump_events(dumper *d)
 			break;
 		if (++d->read % every == 0) {
 			uint64_t position = ev.position;
+			/* A fresh snapshot, and the pages already dumped leave resident
+			 * memory, so a dump's footprint stays flat whatever the store's size. */
+			es_db_release_memory(d->db);
 			if ((rc = es_read_renew(d->rd)) || (rc = report_progress(d, position)))
 				break;
 		}

@@ -39,6 +39,8 @@ struct es_batch {
 
 int es_batch_new(es_batch **out, es_db *db)
 {
+	if (out)
+		*out = NULL; /* callers free it on any failure (es_batch_free(NULL) is a no-op) */
 	if (!out || !db)
 		return es__error_set(ES_EINVAL, "es_batch_new: out and db are required");
 	if (db->read_only)
@@ -142,12 +144,19 @@ int es__batch_put_snapshot(es_batch *b, const char *stream, int64_t version,
 
 static int cmp_id(const void *a, const void *b) { return memcmp(a, b, 16); }
 
+/* Runs after assign_ids. Ids generated here are unique by construction; a
+ * duplicate needs a caller-given id (an event struct appended twice also
+ * shows up that way: its second occurrence already carries the id generated
+ * for the first). So a batch with no caller-given id skips the sort. */
 static int check_unique_ids(es_batch *b)
 {
-	size_t total = 0, k = 0;
-	for (size_t i = 0; i < b->n; i++)
+	size_t total = 0, given = 0, k = 0;
+	for (size_t i = 0; i < b->n; i++) {
 		total += b->entries[i].count;
-	if (total < 2)
+		for (size_t j = 0; j < b->entries[i].count; j++)
+			given += b->entries[i].caller_id[j];
+	}
+	if (total < 2 || given == 0)
 		return 0;
 	uint8_t (*ids)[16] = es__malloc(total * 16);
 	if (!ids)
@@ -196,8 +205,9 @@ typedef struct commit_state {
 	int64_t at;          /* the batch's commit time, shared by all its events */
 	uint64_t clock_hw;
 	uint64_t next_position;
-	uint32_t last_type_id;
-	const char *last_type;
+	/* Type ids interned so far in this batch: domains alternate a few types. */
+	struct { const char *name; uint32_t id; } types[8];
+	unsigned int n_types;
 } commit_state;
 
 static int stored_at(commit_state *cs, const uint8_t id[16], uint64_t *sid, int64_t *ver)
@@ -289,14 +299,15 @@ static int check_replay(commit_state *cs, const batch_entry *e, const es_stream_
 
 static int type_id(commit_state *cs, const char *type, uint32_t *id)
 {
-	if (cs->last_type && strcmp(cs->last_type, type) == 0) {
-		*id = cs->last_type_id;
-		return 0;
-	}
+	for (unsigned int i = 0; i < cs->n_types; i++)
+		if (cs->types[i].name == type || strcmp(cs->types[i].name, type) == 0) {
+			*id = cs->types[i].id;
+			return 0;
+		}
 	int rc = es__type_intern(cs->txn, cs->db, type, id);
-	if (rc == 0) {
-		cs->last_type = type;
-		cs->last_type_id = *id;
+	if (rc == 0 && cs->n_types < sizeof cs->types / sizeof cs->types[0]) {
+		cs->types[cs->n_types].name = type;
+		cs->types[cs->n_types++].id = *id;
 	}
 	return rc;
 }
@@ -396,7 +407,7 @@ static int write_snapshots(commit_state *cs, es_batch *b)
 
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
-	commit_state cs = { db, txn, b->import, es__clock_now(db), 0, 0, 0, 0, NULL };
+	commit_state cs = { .db = db, .txn = txn, .import = b->import, .now = es__clock_now(db) };
 	int rc = es__meta_get_u64(txn, db, "clock", &cs.clock_hw, 0);
 	/* One commit time for the whole batch, later than every earlier commit's:
 	 * a batch is atomic in time too, so "as of T" sees all of it or none. */

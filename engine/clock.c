@@ -10,12 +10,44 @@
 
 #include "db.h"
 
+/* Random bits for ids come from a per-thread pool filled 4 KiB at a time:
+ * one getrandom call per ~400 ids instead of one per id. A forked child
+ * must not reuse its parent's pool (it would mint the parent's next ids),
+ * so fork empties the forking thread's pool, the only thread the child has. */
+static _Thread_local uint8_t pool[4096];
+static _Thread_local size_t pool_left;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget(void)
+{
+	pool_left = 0;
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
+
+static int random_bytes(uint8_t *out, size_t n)
+{
+	pthread_once(&atfork_once, register_atfork);
+	if (pool_left < n) {
+		if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool)
+			return es__error_errno(errno, "generating an event id");
+		pool_left = sizeof pool;
+	}
+	pool_left -= n;
+	memcpy(out, pool + pool_left, n);
+	return 0;
+}
+
 int es__uuidv7(uint8_t id[16], int64_t now_ns)
 {
 	uint64_t ms = now_ns > 0 ? (uint64_t)now_ns / 1000000 : 0;
 	uint8_t rnd[10];
-	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-		return es__error_errno(errno, "generating an event id");
+	int rc = random_bytes(rnd, sizeof rnd);
+	if (rc)
+		return rc;
 	for (int i = 0; i < 6; i++)
 		id[i] = (uint8_t)(ms >> (40 - 8 * i));
 	memcpy(id + 6, rnd, 10);

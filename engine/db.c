@@ -9,9 +9,14 @@
  * append never fails for want of map space while the disk has room.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -101,6 +106,35 @@ int es__lmdb(int rc, const char *what)
 	return es__error_lmdb(rc, what);
 }
 
+#define SPACE_MARGIN ((uint64_t)1 << 20)
+
+/* LMDB reports a short write, which is how a filling disk or a file-size
+ * limit usually shows, as EIO. Look: is the file at its size limit, or the
+ * file system (nearly) out of space? */
+static bool out_of_space(es_db *db)
+{
+	struct statvfs vfs;
+	struct rlimit lim;
+	struct stat st;
+	mdb_filehandle_t fd;
+	if (mdb_env_get_fd(db->env, &fd) == 0 && fstat(fd, &st) == 0 && getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
+	    lim.rlim_cur != RLIM_INFINITY && (uint64_t)st.st_size + SPACE_MARGIN > (uint64_t)lim.rlim_cur)
+		return true;
+	return statvfs(db->path, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < SPACE_MARGIN;
+}
+
+/* A failed commit concerns the whole store: the message names it. */
+static int commit_error(es_db *db, int rc)
+{
+	char what[600];
+	if (rc == MDB_MAP_FULL)
+		return ES__EMAPFULL;
+	if (rc == EIO && out_of_space(db))
+		rc = ENOSPC;
+	snprintf(what, sizeof what, "committing to store '%s'", db->path);
+	return es__error_lmdb(rc, what);
+}
+
 int es__write(es_db *db, es__write_fn fn, void *payload)
 {
 	if (db->read_only)
@@ -116,7 +150,7 @@ int es__write(es_db *db, es__write_fn fn, void *payload)
 			gate_leave(db);
 			if (rc == 0)
 				return 0;
-			rc = es__lmdb(rc, "committing");
+			rc = commit_error(db, rc);
 		} else {
 			mdb_txn_abort(txn);
 			gate_leave(db);
@@ -253,10 +287,42 @@ static int prepare_dir(const char *path, int read_only)
 	return 0;
 }
 
+/* An empty data file holds no store; read-only, LMDB would try to write
+ * one and fail with EBADF. */
+static bool empty_data_file(const char *path)
+{
+	char file[4096 + 16];
+	struct stat st;
+	snprintf(file, sizeof file, "%s/data.mdb", path);
+	return stat(file, &st) == 0 && st.st_size == 0;
+}
+
+/* A data file shorter than the pages its meta page counts (a truncated
+ * copy) would fault with SIGBUS on the first read of a missing page. The
+ * meta is read before the size: the file only grows. */
+static int check_truncated(es_db *db)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	mdb_filehandle_t fd;
+	if (mdb_env_info(db->env, &info) || mdb_env_stat(db->env, &st) || mdb_env_get_fd(db->env, &fd) ||
+	    fstat(fd, &fst))
+		return 0; /* nothing to compare with */
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)fst.st_size >= need)
+		return 0;
+	return es__error_set(ES_ECORRUPT, "store '%s' is truncated: its data file has %llu bytes, its "
+	                     "pages need %llu", db->path, (unsigned long long)fst.st_size,
+	                     (unsigned long long)need);
+}
+
 static int env_open(es_db *db, const es_open_options *o)
 {
 	size_t map = o->map_size ? o->map_size : ES_DEFAULT_MAP_SIZE;
 	unsigned int flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : 0) | (o->read_only ? MDB_RDONLY : 0);
+	if (o->read_only && empty_data_file(db->path))
+		return es__error_set(ES_ENOTFOUND, "no store at '%s' (its data file is empty)", db->path);
 	int rc = mdb_env_create(&db->env);
 	if (!rc) rc = mdb_env_set_maxdbs(db->env, 16);
 	if (!rc) rc = mdb_env_set_maxreaders(db->env, 256);
@@ -266,6 +332,8 @@ static int env_open(es_db *db, const es_open_options *o)
 		return es__error_set(ES_ENOTFOUND, "no store at '%s'", db->path);
 	if (rc)
 		return es__error_lmdb(rc, db->path);
+	if ((rc = check_truncated(db)))
+		return rc;
 	int dead = 0;
 	mdb_reader_check(db->env, &dead); /* free slots of readers that died */
 	return 0;
@@ -330,4 +398,35 @@ int es_db_sync(es_db *db)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
 	int rc = mdb_env_sync(db->env, 1);
 	return rc ? es__error_lmdb(rc, "syncing the store") : 0;
+}
+
+/* LMDB does not expose where it mapped the file (me_mapaddr is only set for
+ * MDB_FIXEDMAP), so find the mappings of data.mdb by device and inode. */
+static void release_file_mappings(dev_t dev, ino_t ino)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	if (!maps)
+		return;
+	while (fgets(line, sizeof line, maps)) {
+		unsigned long start, end, major, minor, inode;
+		if (sscanf(line, "%lx-%lx %*s %*s %lx:%lx %lu", &start, &end, &major, &minor, &inode) == 5 &&
+		    inode == (unsigned long)ino && makedev(major, minor) == dev)
+			madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+	fclose(maps);
+}
+
+int es_db_release_memory(es_db *db)
+{
+	char file[4096];
+	struct stat st;
+	if (!db)
+		return es__error_set(ES_EINVAL, "es_db_release_memory: db is NULL");
+	/* The map is a read-only shared file mapping (no MDB_WRITEMAP): dropping
+	 * pages loses nothing, readers fault them back from the page cache. */
+	snprintf(file, sizeof file, "%s/data.mdb", db->path);
+	if (stat(file, &st) == 0)
+		release_file_mappings(st.st_dev, st.st_ino);
+	return 0;
 }

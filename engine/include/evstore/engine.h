@@ -97,6 +97,7 @@ typedef struct es_open_options {
  *   ES_EFORMAT  the directory holds something that is not an evstore store,
  *               or a store written by a newer format version;
  *   ES_ENOTFOUND read-only and no store exists at path;
+ *   ES_ECORRUPT the store's data file is truncated;
  *   ES_EACCES   permission denied; ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
 int es_db_open(es_db **out, const char *path, const es_open_options *opts);
@@ -113,6 +114,15 @@ void es_db_close(es_db *db);
  * @return 0, ES_EINVAL, ES_EREADONLY, ES_EIO, ES_ENOSPC.
  */
 int es_db_sync(es_db *db);
+
+/**
+ * Drop this process's resident copies of the store's mapped pages. They stay
+ * in the operating system's page cache and fault back in when read, so this
+ * is always safe; it only costs re-faulting. For long scans (dumps, checks)
+ * that would otherwise leave the whole store counted in resident memory.
+ * @return 0, ES_EINVAL.
+ */
+int es_db_release_memory(es_db *db);
 
 /** The on-disk format version this library writes (and the newest it reads). */
 #define ES_FORMAT_VERSION 1

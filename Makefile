@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test asan clean
+.PHONY: all deps configure build demo test asan fuzz coverage clean
 
 all: build
 
@@ -31,5 +31,19 @@ asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan \
 	  CMAKE_FLAGS="-DES_ENABLE_ASAN=ON -DES_ENABLE_UBSAN=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# Each libFuzzer target for FUZZ_SECONDS (clang, ASan+UBSan), from its seed
+# corpus; a crash fails the run (scripts/fuzz.sh says where it is saved).
+FUZZ_SECONDS ?= 10
+fuzz:
+	@scripts/install-deps.sh clang libclang-rt-dev
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DES_BUILD_FUZZERS=ON \
+	  -DES_ENABLE_ASAN=ON -DES_ENABLE_UBSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+# Line and branch coverage per module (gcov; HTML too with lcov).
+coverage:
+	@scripts/coverage.sh
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz build-cov

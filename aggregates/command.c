@@ -74,7 +74,7 @@ static int load_target(target_state *ts, es_read *rd, const es_target *t)
 
 static int load_all(target_state *ts, es_db *db, const es_target *targets, size_t count)
 {
-	es_read *rd;
+	es_read *rd = NULL; /* es_read_end(NULL) is a no-op when the begin fails */
 	int rc = es_read_begin(&rd, db);
 	for (size_t i = 0; rc == 0 && i < count; i++)
 		rc = load_target(&ts[i], rd, &targets[i]);

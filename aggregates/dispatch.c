@@ -13,9 +13,13 @@ int es__aggregate_registry(const es_registry **out, const es_aggregate_type *typ
 	*out = NULL;
 	if (!type->upcasters)
 		return 0;
-	if (!(*out = type->upcasters()))
-		return es_error_set(ES_EINVAL, "aggregate '%s': its upcaster registry failed to build "
+	es_error_clear(); /* so an error the build sets is told from an older one */
+	if (!(*out = type->upcasters())) {
+		/* Running out of memory while building is said as such. */
+		int code = es_error_last()->code == ES_ENOMEM ? ES_ENOMEM : ES_EINVAL;
+		return es_error_set(code, "aggregate '%s': its upcaster registry failed to build "
 		                    "or validate", type->name);
+	}
 	return 0;
 }
 

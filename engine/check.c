@@ -271,9 +271,11 @@ static int check_event(checker *c, stream_walk *s, const uint8_t *key, int64_t v
 	if (es__record_decode(&view, v->mv_data, v->mv_size))
 		return problem(c, ES_CHECK_RECORD_CORRUPT, s->name, ver, 0, "stream '%s' version %lld: the "
 		               "record fails its checksum or layout", s->name, (long long)ver);
-	if (es__type_name(c->txn, c->db, view.type_id, &type) &&
-	    (rc = problem(c, ES_CHECK_TYPE, s->name, ver, view.position, "stream '%s' version %lld: "
-	                  "event type id %u has no name", s->name, (long long)ver, view.type_id)))
+	int trc = es__type_name(c->txn, c->db, view.type_id, &type);
+	if (trc && trc != ES_ECORRUPT)
+		return trc; /* out of memory says nothing about the store */
+	if (trc && (rc = problem(c, ES_CHECK_TYPE, s->name, ver, view.position, "stream '%s' version %lld: "
+	                         "event type id %u has no name", s->name, (long long)ver, view.type_id)))
 		return rc;
 	if (view.recorded_at < s->prev_at &&
 	    (rc = problem(c, ES_CHECK_TIME_ORDER, s->name, ver, view.position, "stream '%s' version %lld "

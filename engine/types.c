@@ -85,9 +85,9 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 	put_be32(key, id);
 	MDB_val k = { 4, key }, v;
 	int rc = mdb_get(txn, db->dbi.type_names, &k, &v);
-	char *copy = NULL;
-	if (rc == 0 && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX && (copy = es__strndup(v.mv_data, v.mv_size)) &&
-	    cache_grow(tc, id) == 0) {
+	bool valid = rc == 0 && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX;
+	char *copy = valid ? es__strndup(v.mv_data, v.mv_size) : NULL;
+	if (copy && cache_grow(tc, id) == 0) {
 		tc->names[id] = copy;
 		*name = copy;
 		pthread_mutex_unlock(&tc->lock);
@@ -95,7 +95,9 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 	}
 	pthread_mutex_unlock(&tc->lock);
 	es__free(copy);
-	if (rc == 0 && !copy && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX)
+	/* A valid name that could not be cached (copy or cache growth failed)
+	 * is out of memory, not corruption. */
+	if (valid)
 		return es__error_set(ES_ENOMEM, "out of memory caching a type name");
 	return es__error_set(ES_ECORRUPT, "event type id %u has no valid name", id);
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian packages evstore needs, if missing.
 # Uses sudo when not root. Safe to run repeatedly: does nothing when all
-# packages are present.
+# packages are present. Extra package names given as arguments are
+# installed too (`make fuzz` adds clang and libFuzzer's runtime this way).
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config liblmdb-dev lmdb-utils libprotobuf-c-dev
           protobuf-c-compiler check libsubunit-dev libxxhash-dev libsqlite3-dev
-          libssl-dev libjansson-dev python3)
+          libssl-dev libjansson-dev python3 "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -62,9 +62,10 @@ typedef struct cr_record {
 void cr_raw_id(uint8_t out[16], uint64_t op_id, unsigned part, unsigned index);
 /* Fills buf (CR_RAW_HEADER + filler bytes) with the payload of that event. */
 void cr_raw_payload(uint8_t *buf, uint64_t op_id, unsigned part, unsigned index, uint32_t filler);
-/* Parses and checks a raw payload: 0, or -1 when malformed or torn. */
+/* Parses a raw payload and, if check_filler, checks every filler byte:
+ * 0, or -1 when malformed or torn. */
 int cr_raw_parse(const void *payload, size_t len, uint64_t *op_id, unsigned *part,
-                 unsigned *index, uint32_t *filler);
+                 unsigned *index, uint32_t *filler, int check_filler);
 /* "account-c<i>" and "c<i>". */
 void cr_account_stream(char out[32], unsigned i);
 void cr_account_id(char out[16], unsigned i);
@@ -75,9 +76,11 @@ uint64_t cr_rand(uint64_t *state);
 
 /* ---- the child ---- */
 
-/* Opens the store and runs `threads` workers until killed. Never returns. */
-void cr_child_run(const char *dir, uint64_t cycle, uint64_t seed, int threads, int nosync, int fd)
-	__attribute__((noreturn));
+/* Opens the store and runs `threads` workers until killed, or, if ops > 0,
+ * until each has run ops operations; then closes the store and exits 0.
+ * Never returns. */
+void cr_child_run(const char *dir, uint64_t cycle, uint64_t seed, int threads, int nosync, int ops,
+                  int fd) __attribute__((noreturn));
 
 /* ---- the parent's ledger and verifier ---- */
 
@@ -98,6 +101,7 @@ typedef struct cr_ledger {
 	cr_record *pending;        /* this cycle's records, in arrival order */
 	size_t n_pending, cap_pending;
 	uint64_t acks, intents, fails;
+	uint64_t verified_events;  /* log positions a clean verification has seen */
 } cr_ledger;
 
 /* Totals of the last verification, for the report. */

@@ -61,7 +61,7 @@ void cr_raw_payload(uint8_t *buf, uint64_t op_id, unsigned part, unsigned index,
 }
 
 int cr_raw_parse(const void *payload, size_t len, uint64_t *op_id, unsigned *part,
-                 unsigned *index, uint32_t *filler)
+                 unsigned *index, uint32_t *filler, int check_filler)
 {
 	const uint8_t *p = payload;
 	if (len < CR_RAW_HEADER)
@@ -72,7 +72,7 @@ int cr_raw_parse(const void *payload, size_t len, uint64_t *op_id, unsigned *par
 	*filler = (uint32_t)p[12] | (uint32_t)p[13] << 8 | (uint32_t)p[14] << 16 | (uint32_t)p[15] << 24;
 	if (len != CR_RAW_HEADER + (size_t)*filler)
 		return -1;
-	for (uint32_t i = 0; i < *filler; i++)
+	for (uint32_t i = 0; check_filler && i < *filler; i++)
 		if (p[CR_RAW_HEADER + i] != filler_byte(*op_id, *part, *index, i))
 			return -1;
 	return 0;

@@ -11,6 +11,9 @@ TCase *es_tc_streams(void);
 TCase *es_tc_db(void);
 TCase *es_tc_record(void);
 TCase *es_tc_clock(void);
+TCase *es_tc_check(void);
+TCase *es_tc_error(void);
+TCase *es_tc_alloc(void);
 
 static const es_tcase_fn engine_tcases[] = {
 	es_tc_timefmt,
@@ -20,5 +23,8 @@ static const es_tcase_fn engine_tcases[] = {
 	es_tc_db,
 	es_tc_record,
 	es_tc_clock,
+	es_tc_check,
+	es_tc_error,
+	es_tc_alloc,
 };
 #endif

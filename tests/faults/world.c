@@ -3,6 +3,7 @@
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,33 +28,52 @@ int64_t fw_clock(void *payload)
 	return now_ns += 1000000;
 }
 
-es_db *fw_open(const char *dir)
+static es_db *open_dir(const char *dir, int *rc)
 {
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
 	o.clock = fw_clock;
 	o.nosync = 1; /* nothing here is about power loss */
 	es_db *db = NULL;
-	ck_assert_es(es_db_open(&db, dir, &o), 0);
+	*rc = es_db_open(&db, dir, &o);
 	return db;
 }
+
+es_db *fw_open(const char *dir)
+{
+	int rc;
+	es_db *db = open_dir(dir, &rc);
+	ck_assert_es(rc, 0);
+	return db;
+}
+
+/* The template is built outside any test (in a child of main), where Check
+ * cannot report: a failure is printed and ends the child. */
+static void must_ok(int rc, const char *what)
+{
+	if (rc != 0) {
+		fprintf(stderr, "faults: building the template: %s: %s\n", what, es_error_last()->message);
+		_exit(1);
+	}
+}
+#define must(call, expected) must_ok((call) == (expected) ? 0 : -1, #call)
 
 static void deposits(es_db *db, const char *id, int n)
 {
 	for (int i = 0; i < n; i++)
-		ck_assert_es(es_bank_deposit(db, id, 100 + i, "seed"), 0);
+		must(es_bank_deposit(db, id, 100 + i, "seed"), 0);
 }
 
 static void build_old(es_db *db)
 {
 	legacy_event e;
 	legacy_opened(&e, 1, "Old Timer", "USD", 0);
-	ck_assert_es(legacy_append(db, "account-old", ES_NO_STREAM, &e), 0);
+	must(legacy_append(db, "account-old", ES_NO_STREAM, &e), 0);
 	for (int i = 0; i < 4; i++) {
 		legacy_money(&e, 1, 1, 1010 + i, (1010 + i) / 100.0, "v1");
-		ck_assert_es(legacy_append(db, "account-old", i, &e), 0);
+		must(legacy_append(db, "account-old", i, &e), 0);
 	}
 	legacy_money(&e, 1, 0, 250, 2.50, "v1");
-	ck_assert_es(legacy_append(db, "account-old", 4, &e), 0);
+	must(legacy_append(db, "account-old", 4, &e), 0);
 }
 
 static void build_streams(es_db *db)
@@ -70,19 +90,26 @@ static void build_streams(es_db *db)
 		ev[i].metadata_count = 2;
 		ev[i].occurred_at = 42;
 	}
-	ck_assert_es(es_stream_append(NULL, db, FW_PLAIN, ES_NO_STREAM, ev, 3), 0);
+	must(es_stream_append(NULL, db, FW_PLAIN, ES_NO_STREAM, ev, 3), 0);
 	memset(ev[0].id, 0, 16);
-	ck_assert_es(es_stream_append(NULL, db, "s-gone", ES_NO_STREAM, ev, 1), 0);
-	ck_assert_es(es_stream_delete(db, "s-gone", ES_ANY), 0);
-	ck_assert_es(es_stream_tombstone(db, "s-dead", ES_ANY), 0);
+	must(es_stream_append(NULL, db, "s-gone", ES_NO_STREAM, ev, 1), 0);
+	must(es_stream_delete(db, "s-gone", ES_ANY), 0);
+	must(es_stream_tombstone(db, "s-dead", ES_ANY), 0);
+	memset(ev[0].id, FW_REPLAY_ID0, 16);
+	memset(ev[1].id, FW_REPLAY_ID1, 16);
+	must(es_stream_append(NULL, db, FW_REPLAY, ES_NO_STREAM, ev, 2), 0);
+	es_snapshot_key key = FW_SNAPSHOT_KEY;
+	must(es_snapshot_write(db, FW_PLAIN, 1, &key, "state", 5), 0);
 }
 
 void fw_build(const char *dir)
 {
-	es_db *db = fw_open(dir);
-	ck_assert_es(es_bank_open(db, "a", "Alice", "USD", 5000), 0);
-	ck_assert_es(es_bank_open(db, "b", "Bob", "USD", 0), 0);
-	ck_assert_es(es_bank_open(db, "c", "Carol", "USD", 0), 0);
+	int rc;
+	es_db *db = open_dir(dir, &rc);
+	must_ok(rc, "opening");
+	must(es_bank_open(db, "a", "Alice", "USD", 5000), 0);
+	must(es_bank_open(db, "b", "Bob", "USD", 0), 0);
+	must(es_bank_open(db, "c", "Carol", "USD", 0), 0);
 	deposits(db, "a", 249);
 	deposits(db, "b", 5);
 	deposits(db, "c", 98);

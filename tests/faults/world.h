@@ -15,8 +15,14 @@
  * (release 1 events, read through the upcasters). */
 #define FW_ACCOUNTS 4
 extern const char *const fw_accounts[FW_ACCOUNTS];
-/* A raw stream with metadata, a soft-deleted and a tombstoned stream. */
+/* A raw stream with metadata (and a snapshot at version 1 under
+ * FW_SNAPSHOT_KEY); a soft-deleted and a tombstoned stream; and a stream of
+ * two events with caller-given ids (every byte FW_REPLAY_ID0, FW_REPLAY_ID1). */
 #define FW_PLAIN "s-plain"
+#define FW_SNAPSHOT_KEY { 7, 9 }
+#define FW_REPLAY "s-replay"
+#define FW_REPLAY_ID0 0x11
+#define FW_REPLAY_ID1 0x22
 
 /* The template's settable clock: each call is 1 ms after the last. */
 int64_t fw_clock(void *payload);

@@ -23,8 +23,11 @@ demo: build
 	@rm -rf ./bank-data
 	$(BUILD)/tools/es-bank demo --db ./bank-data
 
+# After ctest's summary, each Check suite's own summary line (from ctest's log).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && { ctest --output-on-failure -j $(JOBS); rc=$$?; \
+	  echo "Check suites:"; grep -h "^[0-9]*%: Checks:" Testing/Temporary/LastTest.log; \
+	  exit $$rc; }
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

@@ -9,7 +9,9 @@
  * kernel keeps what was written, so even a cycle run with nosync (one in
  * four) must keep every acknowledged commit.
  *
- * Usage: crash_campaign [--cycles N] [--seed S] [--dir D] [--threads T] [--max-delay-ms M]
+ * Usage: crash_campaign [--cycles N] [--seed S] [--dir D] [--threads T] [--max-delay-ms M] [--ops K]
+ * A child lives a random time up to about what K operations take (100),
+ * at most M ms (100).
  * ctest runs 210 cycles (202 kills); for a longer campaign pass a larger N,
  * e.g. (the store grows, so later cycles' checks take longer)
  *   crash_campaign --cycles 2000 --dir /tmp/crash-long
@@ -46,10 +48,12 @@ typedef struct options {
 	const char *dir;
 	int threads;
 	long max_delay_ms;
+	long ops;
 } options;
 
 typedef struct totals {
 	uint64_t early_kills;   /* killed before it acknowledged anything */
+	double rate[2];         /* acknowledgements per ms of a child's life, [nosync] */
 	uint64_t nosync_cycles;
 	uint64_t spared;        /* children left to finish */
 	uint64_t cycles;
@@ -61,6 +65,28 @@ static int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The longest a child may live: long enough for about --ops operations at
+ * the rate recent children managed (fsync latency varies a hundredfold
+ * between disks, and unsynced commits are faster still), at most
+ * --max-delay-ms. So the store, and each cycle's check, grows by about the
+ * same amount on any machine. */
+static long pick_max_ms(const options *o, const totals *t, int nosync)
+{
+	double rate = t->rate[nosync];
+	if (rate <= 0)
+		return o->max_delay_ms;
+	double ms = (double)o->ops / rate;
+	return ms < 1 ? 1 : ms > (double)o->max_delay_ms ? o->max_delay_ms : (long)ms;
+}
+
+static void learn_rate(totals *t, int nosync, uint64_t acks, int64_t delay_ns)
+{
+	if (delay_ns < 5000000)
+		return; /* too short to say anything */
+	double rate = (double)acks / ((double)delay_ns / 1e6);
+	t->rate[nosync] = t->rate[nosync] > 0 ? 0.7 * t->rate[nosync] + 0.3 * rate : rate;
 }
 
 /* Most kills land anywhere in the workload; one in eight lands in the first
@@ -133,9 +159,7 @@ static int run_child(const options *o, uint64_t cycle, uint64_t *rng, cr_ledger 
 	int spared = cycle % CLEAN_EVERY == 0;
 	int nosync = cycle % 4 == 0;
 	uint64_t child_seed = cr_rand(rng);
-	/* Unsynced commits are some thirty times faster: a shorter life keeps
-	 * the store, and so each verification, from growing too fast. */
-	int64_t delay = pick_delay_ns(rng, nosync ? o->max_delay_ms / 5 : o->max_delay_ms);
+	int64_t delay = pick_delay_ns(rng, pick_max_ms(o, t, nosync));
 	if (pipe(fds) != 0)
 		return perror("crash_campaign: pipe"), 1;
 	fflush(NULL);
@@ -153,6 +177,8 @@ static int run_child(const options *o, uint64_t cycle, uint64_t *rng, cr_ledger 
 	waitpid(pid, &status, 0);
 	int problems = (int)cr_ledger_commit(lg);
 	t->early_kills += lg->acks == acks;
+	if (!spared)
+		learn_rate(t, nosync, lg->acks - acks, delay);
 	t->nosync_cycles += nosync;
 	t->spared += spared;
 	t->cycles++;
@@ -196,7 +222,7 @@ static void report(const cr_ledger *lg, const totals *t, int failed, double seco
 static void usage(void)
 {
 	fprintf(stderr, "usage: crash_campaign [--cycles N] [--seed S] [--dir DIR] [--threads T] "
-	        "[--max-delay-ms M]\n");
+	        "[--max-delay-ms M] [--ops K]\n");
 	exit(2);
 }
 
@@ -205,19 +231,22 @@ static void parse_options(options *o, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cycles", required_argument, NULL, 'c' }, { "seed", required_argument, NULL, 's' },
 		{ "dir", required_argument, NULL, 'd' }, { "threads", required_argument, NULL, 't' },
-		{ "max-delay-ms", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
+		{ "max-delay-ms", required_argument, NULL, 'm' }, { "ops", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	*o = (options){ 200, (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid(), NULL, 4, 80 };
+	*o = (options){ 200, (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid(), NULL, 4, 100, 100 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'c') o->cycles = atol(optarg);
 		else if (c == 's') o->seed = strtoull(optarg, NULL, 0);
 		else if (c == 'd') o->dir = optarg;
 		else if (c == 't') o->threads = atoi(optarg);
 		else if (c == 'm') o->max_delay_ms = atol(optarg);
+		else if (c == 'o') o->ops = atol(optarg);
 		else usage();
 	}
-	if (optind < argc || o->cycles < 1 || o->threads < 1 || o->threads > 64 || o->max_delay_ms < 1)
+	if (optind < argc || o->cycles < 1 || o->threads < 1 || o->threads > 64 || o->max_delay_ms < 1 ||
+	    o->ops < 1)
 		usage();
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit_int.h"
 
@@ -428,10 +429,26 @@ static int store_empty(es_db *db)
 	return rc;
 }
 
+/* An unlinked temporary file in $TMPDIR (tmpfile() would ignore it). */
+static FILE *temp_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/evstore-load-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	FILE *f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /* A copy of a stream that cannot seek (a pipe), to read it twice. */
 static int spool(FILE **out, FILE *in)
 {
-	FILE *tmp = tmpfile();
+	FILE *tmp = temp_file();
 	if (!tmp)
 		return es_error_set(ES_EIO, "loading from a pipe: cannot create a temporary file: %s",
 		                    strerror(errno));

@@ -77,7 +77,7 @@ void es__record_encode(uint8_t *buf, const es_record_in *in)
 	put_u32(buf + 16, ev->schema_version);
 	put_u32(buf + 20, (uint32_t)ev->payload_len);
 	put_u64(buf + 24, in->position);
-	put_u64(buf + 32, (uint64_t)in->recorded_at);
+	put_u64(buf + ES_RECORD_OFF_RECORDED_AT, (uint64_t)in->recorded_at);
 	memcpy(buf + 40, ev->id, 16);
 	uint8_t *p = buf + ES_RECORD_HEADER;
 	if (flags & FLAG_OCCURRED) { put_u64(p, (uint64_t)ev->occurred_at); p += 8; }
@@ -101,7 +101,7 @@ int es__record_recorded_at(int64_t *out, const uint8_t *buf, size_t len)
 {
 	if (len < ES_RECORD_HEADER || buf[8] != ES_RECORD_FORMAT)
 		return ES_ECORRUPT;
-	*out = (int64_t)get_u64(buf + 32);
+	*out = (int64_t)get_u64(buf + ES_RECORD_OFF_RECORDED_AT);
 	return 0;
 }
 
@@ -119,7 +119,7 @@ int es__record_decode(es_record_view *out, const uint8_t *buf, size_t len)
 	out->type_id = get_u32(buf + 12);
 	out->schema_version = get_u32(buf + 16);
 	out->position = get_u64(buf + 24);
-	out->recorded_at = (int64_t)get_u64(buf + 32);
+	out->recorded_at = (int64_t)get_u64(buf + ES_RECORD_OFF_RECORDED_AT);
 	memcpy(out->id, buf + 40, 16);
 	const uint8_t *p = buf + ES_RECORD_HEADER;
 	out->occurred_at = 0;

@@ -33,6 +33,7 @@
 #define ES_RECORD_OFF_FORMAT 8
 #define ES_RECORD_OFF_FLAGS 9
 #define ES_RECORD_OFF_PAYLOAD_LEN 20
+#define ES_RECORD_OFF_RECORDED_AT 32
 #define ES_RECORD_OFF_ID 40
 
 /* The checksum a record's bytes must carry at ES_RECORD_OFF_CHECKSUM. */

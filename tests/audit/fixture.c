@@ -259,7 +259,6 @@ static int rewrite(env *e, MDB_dbi d, MDB_val *k, size_t flip_at, bool flip, con
 }
 
 /* Offset of recorded_at in a record (the layout in engine/record.h). */
-#define OFF_RECORDED_AT 32
 
 /* Sets a record's recorded_at and reseals it with the engine's checksum,
  * so only the time is wrong. */
@@ -271,8 +270,8 @@ static int set_recorded_at(env *e, MDB_val *k, int64_t at, int64_t *old)
 	    v.mv_size < ES_RECORD_HEADER)
 		return -1;
 	memcpy(copy, v.mv_data, v.mv_size);
-	memcpy(old, copy + OFF_RECORDED_AT, 8);
-	memcpy(copy + OFF_RECORDED_AT, &at, 8);
+	memcpy(old, copy + ES_RECORD_OFF_RECORDED_AT, 8);
+	memcpy(copy + ES_RECORD_OFF_RECORDED_AT, &at, 8);
 	uint64_t sum = es__record_checksum(copy, v.mv_size);
 	memcpy(copy + ES_RECORD_OFF_CHECKSUM, &sum, 8);
 	MDB_val nv = { v.mv_size, copy };

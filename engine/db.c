@@ -135,7 +135,7 @@ static int commit_error(es_db *db, int rc)
 	return es__error_lmdb(rc, what);
 }
 
-int es__write(es_db *db, es__write_fn fn, void *payload)
+int es__write_unsynced(es_db *db, es__write_fn fn, void *payload)
 {
 	if (db->read_only)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
@@ -160,6 +160,25 @@ int es__write(es_db *db, es__write_fn fn, void *payload)
 		if ((rc = map_resize(db, 1)) != 0)
 			return rc;
 	}
+}
+
+int es__commit_sync(es_db *db)
+{
+	if (db->nosync)
+		return 0;
+	int rc = mdb_env_sync(db->env, 1);
+	if (rc == 0)
+		return 0;
+	char what[600];
+	snprintf(what, sizeof what, "syncing store '%s' after a commit (the commit is visible but may "
+	         "not survive a crash)", db->path);
+	return es__error_lmdb(rc, what);
+}
+
+int es__write(es_db *db, es__write_fn fn, void *payload)
+{
+	int rc = es__write_unsynced(db, fn, payload);
+	return rc ? rc : es__commit_sync(db);
 }
 
 int64_t es__clock_now(es_db *db)
@@ -269,7 +288,9 @@ static int open_dbis(es_db *db)
 		return rc;
 	}
 	rc = mdb_txn_commit(txn);
-	return rc ? es__error_lmdb(rc, "opening the store") : 0;
+	if (rc)
+		return es__error_lmdb(rc, "opening the store");
+	return init == 1 ? es__commit_sync(db) : 0; /* a new store is durable once open returns */
 }
 
 static int prepare_dir(const char *path, int read_only)
@@ -320,7 +341,12 @@ static int check_truncated(es_db *db)
 static int env_open(es_db *db, const es_open_options *o)
 {
 	size_t map = o->map_size ? o->map_size : ES_DEFAULT_MAP_SIZE;
-	unsigned int flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : 0) | (o->read_only ? MDB_RDONLY : 0);
+	/* Durable stores sync the meta page in es__commit_sync, outside LMDB's
+	 * writer lock, so the next transaction need not wait for it (group.c).
+	 * LMDB keeps the store consistent either way; the commit is durable once
+	 * es__commit_sync returns. */
+	unsigned int flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : MDB_NOMETASYNC) |
+	                     (o->read_only ? MDB_RDONLY : 0);
 	if (o->read_only && empty_data_file(db->path))
 		return es__error_set(ES_ENOTFOUND, "no store at '%s' (its data file is empty)", db->path);
 	int rc = mdb_env_create(&db->env);
@@ -376,6 +402,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 	db->clock_payload = opts->clock_payload;
 	db->max_event_size = opts->max_event_size ? opts->max_event_size : ES_DEFAULT_MAX_EVENT_SIZE;
 	db->read_only = opts->read_only != 0;
+	db->nosync = opts->nosync != 0;
 	if ((rc = env_open(db, opts)) || (rc = open_dbis(db))) {
 		db_free(db);
 		return rc;

@@ -1,15 +1,22 @@
 /*
- * group.c - group commit. A durable commit costs one fsync, so callers that
- * each wait for their own cap the store at about one commit per fsync
+ * group.c - group commit. A durable commit costs a few fsyncs, so callers
+ * that each wait for their own cap the store at about one commit per fsync
  * whatever the thread count. Here concurrent batch commits queue up; one
- * thread (the leader) commits every waiting request in one LMDB transaction
- * and one fsync, each request in its own nested transaction so that a
- * conflict fails only that request. Every caller returns once the
- * transaction holding its request is durable.
+ * thread (the leader) commits every waiting request in one LMDB transaction,
+ * and each caller returns once the transaction holding its request is
+ * durable. Each request keeps its own atomicity and version checks: a request
+ * that fails fails alone.
  *
- * A lone caller finds no leader, leads a group of one and commits exactly as
- * it would without grouping. When a leader finishes, it hands the lead to the
- * oldest waiting request, so no caller serves others indefinitely.
+ * The leader first applies the requests one after another in the group's
+ * transaction; almost always they all succeed. If one fails, its partial
+ * writes are in that transaction, so the leader aborts it and redoes the
+ * group with each request in a nested transaction, where a failure rolls
+ * back only its own request.
+ *
+ * A lone caller finds no leader and commits a group of one. The leader hands
+ * the lead to the oldest waiting request as soon as its transaction is
+ * committed, before the final sync: the next group is built while this one's
+ * commit reaches the disk, and no caller serves others indefinitely.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +24,7 @@
 #include "db.h"
 
 #define GROUP_MAX 256 /* requests per transaction */
+#define ES__ENESTED (-1001) /* a request failed in the flat pass */
 
 typedef struct gc_request {
 	es_batch *batch;
@@ -31,6 +39,18 @@ static void request_fail(gc_request *r, int rc)
 {
 	r->rc = rc;
 	snprintf(r->message, sizeof r->message, "%s", es_error_last()->message);
+}
+
+/* Every request straight in the group's transaction. */
+static int apply_flat(es_db *db, MDB_txn *txn, void *payload)
+{
+	for (gc_request *r = payload; r; r = r->next) {
+		int rc = es__batch_apply(db, txn, r->batch);
+		if (rc)
+			return rc == ES__EMAPFULL || (r == payload && !r->next) ? rc : ES__ENESTED;
+		r->rc = 0;
+	}
+	return 0;
 }
 
 /* One request in a nested transaction of the group's transaction. */
@@ -52,9 +72,10 @@ static int apply_nested(es_db *db, MDB_txn *parent, gc_request *r)
 	return rc ? es__lmdb(rc, "committing a nested transaction") : 0;
 }
 
-static int apply_group(es_db *db, MDB_txn *txn, void *payload)
+static int apply_all_nested(es_db *db, MDB_txn *txn, void *payload)
 {
 	for (gc_request *r = payload; r; r = r->next) {
+		r->rc = ES_EIO;
 		int rc = apply_nested(db, txn, r);
 		if (rc) /* map full, or the parent is unusable: retry or fail all */
 			return rc;
@@ -62,25 +83,27 @@ static int apply_group(es_db *db, MDB_txn *txn, void *payload)
 	return 0;
 }
 
-static int apply_single(es_db *db, MDB_txn *txn, void *payload)
+/* Commits the group (visible, not yet durable). 0: some requests are
+ * committed and need es__commit_sync; each request's rc says whether it is. */
+static int commit_group(es_db *db, gc_request *group)
 {
-	return es__batch_apply(db, txn, ((gc_request *)payload)->batch);
+	int rc = es__write_unsynced(db, apply_flat, group);
+	if (rc == ES__ENESTED)
+		rc = es__write_unsynced(db, apply_all_nested, group);
+	else if (rc && !group->next)
+		request_fail(group, rc); /* a lone request failed on its own */
+	for (gc_request *r = group; rc && r; r = r->next)
+		if (r->rc == 0 || r->rc == ES_EIO)
+			request_fail(r, rc); /* the group's commit failed: nobody's request is durable */
+	return rc;
 }
 
-static void run_group(es_db *db, gc_request *group)
+static void sync_group(es_db *db, gc_request *group)
 {
-	if (!group->next) { /* alone: no nested transaction */
-		int rc = es__write(db, apply_single, group);
-		if (rc)
-			request_fail(group, rc);
-		else
-			group->rc = 0;
-		return;
-	}
-	int rc = es__write(db, apply_group, group);
+	int rc = es__commit_sync(db);
 	for (gc_request *r = group; rc && r; r = r->next)
 		if (r->rc == 0)
-			request_fail(r, rc); /* the group's commit failed: nobody's request is durable */
+			request_fail(r, rc);
 }
 
 /* Detaches up to GROUP_MAX requests from the head of the queue. */
@@ -96,22 +119,31 @@ static gc_request *take_group(es_db *db)
 	return first;
 }
 
-static void lead(es_db *db)
+static void pass_lead(es_db *db)
 {
-	gc_request *group = take_group(db);
-	pthread_mutex_unlock(&db->group.lock);
-	run_group(db, group);
-	pthread_mutex_lock(&db->group.lock);
-	for (gc_request *r = group, *next; r; r = next) {
-		next = r->next;
-		r->done = 1;
-		pthread_cond_signal(&r->cond);
-	}
 	if (db->group.head) {
 		db->group.head->lead = 1;
 		pthread_cond_signal(&db->group.head->cond);
 	} else {
 		db->group.leader = 0;
+	}
+}
+
+static void lead(es_db *db)
+{
+	gc_request *group = take_group(db);
+	pthread_mutex_unlock(&db->group.lock);
+	int rc = commit_group(db, group);
+	pthread_mutex_lock(&db->group.lock);
+	pass_lead(db);
+	pthread_mutex_unlock(&db->group.lock);
+	if (rc == 0)
+		sync_group(db, group);
+	pthread_mutex_lock(&db->group.lock);
+	for (gc_request *r = group, *next; r; r = next) {
+		next = r->next;
+		r->done = 1;
+		pthread_cond_signal(&r->cond);
 	}
 }
 

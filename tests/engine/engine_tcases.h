@@ -14,6 +14,7 @@ TCase *es_tc_clock(void);
 TCase *es_tc_check(void);
 TCase *es_tc_error(void);
 TCase *es_tc_alloc(void);
+TCase *es_tc_group(void);
 
 static const es_tcase_fn engine_tcases[] = {
 	es_tc_timefmt,
@@ -26,5 +27,6 @@ static const es_tcase_fn engine_tcases[] = {
 	es_tc_check,
 	es_tc_error,
 	es_tc_alloc,
+	es_tc_group,
 };
 #endif

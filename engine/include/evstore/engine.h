@@ -241,14 +241,18 @@ int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
  *
  * Group commit: when several threads commit at once, one of them commits
  * every waiting batch in a single LMDB transaction and a single fsync. Each
- * batch still stands alone: it runs in its own nested transaction with its
- * own version checks, so a conflict or any other refusal fails only that
- * batch, and the others commit. Every caller returns only once the
- * transaction holding its batch is durable (or, with nosync, committed).
- * If that transaction fails as a whole (I/O error, disk full), every batch
- * in it fails with that error and none is written. A lone caller commits
- * alone, with no waiting and no nesting. Batches from different processes
- * are not grouped; LMDB serialises them.
+ * batch still stands alone, with its own version checks: a conflict or any
+ * other refusal fails only that batch (the group is then redone with each
+ * batch in its own nested transaction), and the others commit. Every caller
+ * returns only once the transaction holding its batch is durable (or, with
+ * nosync, committed). If that transaction fails as a whole (I/O error, disk
+ * full), every batch in it fails with that error and none is written; if
+ * only the final sync fails, the batches are committed (readers may see
+ * them) but the callers get ES_EIO, since they may not survive a crash.
+ * A committed group is visible to readers a moment before it is durable,
+ * while its last sync runs; the next group is built meanwhile. A lone
+ * caller commits alone, with no waiting and no nesting. Batches from
+ * different processes are not grouped; LMDB serialises them.
  *
  * @param results  NULL, or an array with one result per es_batch_append
  *                 call, in order

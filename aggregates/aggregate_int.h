@@ -6,19 +6,17 @@
 
 #include "evstore/aggregate.h"
 
-/* Dispatches events to a type's handlers, remembering the last match:
- * type names handed out by the engine are stable pointers, so consecutive
- * events of one type cost a pointer compare, not a string compare. */
+/* Dispatches events to a type's handlers, remembering up to this many
+ * (type, schema version) pairs that need no upcast, with their handlers. */
 #define ES_DISPATCH_MEMO 8
 
 typedef struct es_dispatch {
 	const es_aggregate_type *type;
 	const es_registry *registry; /* NULL: the type has no upcasters */
-	const char *last_name;
-	es_apply_fn last_apply;
-	/* (type name, schema version) pairs already current: no upcast needed */
-	struct { const char *type; uint32_t version; } current[ES_DISPATCH_MEMO];
-	unsigned int n_current;
+	/* (type name, schema version) pairs already current, with their handler:
+	 * no upcast and no handler search for them */
+	struct { const char *type; uint32_t version; es_apply_fn apply; } memo[ES_DISPATCH_MEMO];
+	unsigned int n_memo;
 	es_arena arena;   /* upcast payloads, reset per event */
 	_Alignas(16) unsigned char arena_buf[1024];
 } es_dispatch;

@@ -26,9 +26,7 @@ int es__aggregate_registry(const es_registry **out, const es_aggregate_type *typ
 int es__dispatch_init(es_dispatch *d, const es_aggregate_type *type)
 {
 	d->type = type;
-	d->last_name = NULL;
-	d->last_apply = NULL;
-	d->n_current = 0;
+	d->n_memo = 0;
 	es_arena_init(&d->arena, d->arena_buf, sizeof d->arena_buf);
 	return es__aggregate_registry(&d->registry, type);
 }
@@ -38,53 +36,48 @@ void es__dispatch_done(es_dispatch *d)
 	es_arena_release(&d->arena);
 }
 
-static int known_current(const es_dispatch *d, const es_event *ev)
+static int find_handler(es_apply_fn *out, const es_dispatch *d, const es_event *ev)
 {
-	for (unsigned int i = 0; i < d->n_current; i++)
-		if (d->current[i].type == ev->type && d->current[i].version == ev->schema_version)
-			return 1;
+	const es_event_handler *h = d->type->handlers, *end = h + d->type->handler_count;
+	while (h < end && strcmp(h->type, ev->type) != 0)
+		h++;
+	if (h == end)
+		return es_error_set(ES_ESCHEMA, "stream '%s' version %lld: aggregate '%s' has no "
+		                    "handler for event type '%s'", ev->stream, (long long)ev->version,
+		                    d->type->name, ev->type);
+	*out = h->apply;
 	return 0;
 }
 
-/* Brings ev to its current version in *up; remembers events that needed
- * nothing, so the common case costs a few pointer compares. */
-static int upcast(es_dispatch *d, es_event *up, const es_event *ev)
+/* The first event of each (type, version): upcast it, find its handler,
+ * and remember the pair when it needed no upcast. */
+static int apply_first_seen(es_dispatch *d, void *state, const es_event *ev)
 {
-	*up = *ev;
-	if (known_current(d, ev))
-		return 0;
-	es_arena_reset(&d->arena);
-	int rc = es_registry_upcast(up, d->registry, &d->arena);
-	if (rc == 0 && up->type == ev->type && up->schema_version == ev->schema_version &&
-	    d->n_current < ES_DISPATCH_MEMO) {
-		d->current[d->n_current].type = ev->type;
-		d->current[d->n_current++].version = ev->schema_version;
+	es_event up = *ev;
+	es_apply_fn apply = NULL;
+	int rc = 0;
+	if (d->registry) {
+		es_arena_reset(&d->arena);
+		rc = es_registry_upcast(&up, d->registry, &d->arena);
 	}
-	return rc;
+	if (rc || (rc = find_handler(&apply, d, &up)))
+		return rc;
+	if (up.type == ev->type && up.schema_version == ev->schema_version && d->n_memo < ES_DISPATCH_MEMO) {
+		d->memo[d->n_memo].type = ev->type;
+		d->memo[d->n_memo].version = ev->schema_version;
+		d->memo[d->n_memo++].apply = apply;
+	}
+	return apply(state, &up);
 }
 
-int es__dispatch_apply(es_dispatch *d, void *state, const es_event *in)
+/* Type names handed out by a read are stable pointers, so the common case
+ * costs a few pointer compares. */
+int es__dispatch_apply(es_dispatch *d, void *state, const es_event *ev)
 {
-	es_event upcasted;
-	const es_event *ev = in;
-	if (d->registry) {
-		int rc = upcast(d, &upcasted, in);
-		if (rc)
-			return rc;
-		ev = &upcasted;
-	}
-	if (ev->type != d->last_name) {
-		const es_event_handler *h = d->type->handlers, *end = h + d->type->handler_count;
-		while (h < end && strcmp(h->type, ev->type) != 0)
-			h++;
-		if (h == end)
-			return es_error_set(ES_ESCHEMA, "stream '%s' version %lld: aggregate '%s' has no "
-			                    "handler for event type '%s'", ev->stream, (long long)ev->version,
-			                    d->type->name, ev->type);
-		d->last_name = ev->type;
-		d->last_apply = h->apply;
-	}
-	return d->last_apply(state, ev);
+	for (unsigned int i = 0; i < d->n_memo; i++)
+		if (d->memo[i].type == ev->type && d->memo[i].version == ev->schema_version)
+			return d->memo[i].apply(state, ev);
+	return apply_first_seen(d, state, ev);
 }
 
 int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev)

@@ -12,7 +12,7 @@
 
 enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_BYTES = 2, WIRE_FIXED32 = 5 };
 
-static int read_varint(uint64_t *out, const uint8_t **p, const uint8_t *end)
+static int read_varint_long(uint64_t *out, const uint8_t **p, const uint8_t *end)
 {
 	uint64_t v = 0;
 	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
@@ -26,8 +26,18 @@ static int read_varint(uint64_t *out, const uint8_t **p, const uint8_t *end)
 	return -1; /* truncated, or longer than ten bytes */
 }
 
+/* Tags and string lengths here fit in one byte: that case stays inline. */
+static inline int read_varint(uint64_t *out, const uint8_t **p, const uint8_t *end)
+{
+	if (*p < end && **p < 0x80) {
+		*out = *(*p)++;
+		return 0;
+	}
+	return read_varint_long(out, p, end);
+}
+
 /* Skips one field's value; -1 if it runs past the end or the type is unknown. */
-static int skip_value(unsigned int wire, const uint8_t **p, const uint8_t *end)
+static inline int skip_value(unsigned int wire, const uint8_t **p, const uint8_t *end)
 {
 	uint64_t n;
 	switch (wire) {

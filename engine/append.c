@@ -205,6 +205,7 @@ typedef struct commit_state {
 	int64_t at;          /* the batch's commit time, shared by all its events */
 	uint64_t clock_hw;
 	uint64_t next_position;
+	uint64_t newest_stream; /* its events sort after every stored key */
 	/* Type ids interned so far in this batch: domains alternate a few types. */
 	struct { const char *name; uint32_t id; } types[8];
 	unsigned int n_types;
@@ -312,7 +313,24 @@ static int type_id(commit_state *cs, const char *type, uint32_t *id)
 	return rc;
 }
 
-static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec, es_event_data *ev)
+/* mdb_put, trying MDB_APPEND first when the key should sort after every
+ * stored one: appending spares LMDB the search and leaves pages full. If the
+ * key is not past the end after all, the ordinary put decides. */
+static int put_maybe_last(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned int flags,
+                          bool likely_last)
+{
+	size_t size = v->mv_size;
+	if (likely_last) {
+		int rc = mdb_put(txn, dbi, k, v, flags | MDB_APPEND);
+		if (rc != MDB_KEYEXIST)
+			return rc;
+		v->mv_size = size;
+	}
+	return mdb_put(txn, dbi, k, v, flags);
+}
+
+static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec, es_event_data *ev,
+                       bool generated_id)
 {
 	es_record_in in = { ev, 0, cs->next_position++, 0 };
 	int rc = type_id(cs, ev->type, &in.type_id);
@@ -338,14 +356,17 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 	uint8_t key[16], pos[8];
 	es__event_key(key, rec->id, ev->version);
 	es__put_be64(pos, in.position);
+	/* The newest stream's events go at the end of the events table. */
 	MDB_val k = { 16, key }, v = { es__record_size(ev), NULL };
-	if ((rc = mdb_put(cs->txn, cs->db->dbi.events, &k, &v, MDB_NOOVERWRITE | MDB_RESERVE)))
+	if ((rc = put_maybe_last(cs->txn, cs->db->dbi.events, &k, &v, MDB_NOOVERWRITE | MDB_RESERVE,
+	                         rec->id == cs->newest_stream)))
 		return es__lmdb(rc, "writing an event");
 	es__record_encode(v.mv_data, &in);
 	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, ev->id };
 	if ((rc = mdb_put(cs->txn, cs->db->dbi.log, &pk, &pv, MDB_APPEND)))
 		return es__lmdb(rc, "writing the log");
-	rc = mdb_put(cs->txn, cs->db->dbi.event_ids, &ik, &pv, MDB_NOOVERWRITE);
+	/* Generated ids increase (clock.c): they go at the end of the index. */
+	rc = put_maybe_last(cs->txn, cs->db->dbi.event_ids, &ik, &pv, MDB_NOOVERWRITE, generated_id);
 	if (rc == MDB_KEYEXIST)
 		return duplicate(ev->id, "?", -1, "");
 	return rc ? es__lmdb(rc, "indexing an event id") : 0;
@@ -375,12 +396,15 @@ static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 		return rc;
 	if (e->count == 0)
 		return 0;
-	if (!exists && (rc = es__stream_create(cs->txn, cs->db, e->stream, &rec)))
-		return rc;
+	if (!exists) {
+		if ((rc = es__stream_create(cs->txn, cs->db, e->stream, &rec)))
+			return rc;
+		cs->newest_stream = rec.id;
+	}
 	bool fresh = rec.head < rec.first_visible; /* first visible event: new or recreated */
 	rec.flags &= ~ES_SF_SOFT_DELETED;
 	for (size_t j = 0; j < e->count; j++)
-		if ((rc = write_event(cs, e->stream, &rec, &e->events[j])))
+		if ((rc = write_event(cs, e->stream, &rec, &e->events[j], !e->caller_id[j])))
 			return rc;
 	if (fresh)
 		rec.first_recorded_at = e->events[0].recorded_at;
@@ -415,6 +439,9 @@ int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 		cs.at = cs.now > (int64_t)cs.clock_hw ? cs.now : (int64_t)cs.clock_hw + 1;
 	if (!rc)
 		rc = es__meta_get_u64(txn, db, "next_position", &cs.next_position, 1);
+	if (!rc)
+		rc = es__meta_get_u64(txn, db, "next_stream_id", &cs.newest_stream, 1);
+	cs.newest_stream--; /* 0 when there is none: stream ids start at 1 */
 	uint64_t first_position = cs.next_position;
 	for (size_t i = 0; !rc && i < b->n; i++)
 		rc = append_entry(&cs, &b->entries[i], &b->results[i]);

@@ -1,6 +1,6 @@
 /*
- * clock.c - event ids: UUIDv7 generation (time-ordered, so the event_ids
- * index is written almost in append order) and their text form.
+ * clock.c - event ids: UUIDv7 generation (time-ordered and increasing, so
+ * the event_ids index is written in append order) and their text form.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,26 +11,38 @@
 #include "db.h"
 
 /* Random bits for ids come from a per-thread pool filled 4 KiB at a time:
- * one getrandom call per ~400 ids instead of one per id. A forked child
- * must not reuse its parent's pool (it would mint the parent's next ids),
- * so fork empties the forking thread's pool, the only thread the child has. */
+ * one getrandom call per ~400 ids instead of one per id.
+ *
+ * The ids a process generates increase (RFC 9562's monotonic random
+ * method): an id that would not sort after the previous one is the previous
+ * one plus one. So the event_ids index takes generated ids at its end.
+ *
+ * A forked child must neither reuse its parent's pool (it would mint the
+ * parent's next ids) nor count up from the parent's last id, so fork empties
+ * the forking thread's pool (the only thread the child has) and the last id. */
 static _Thread_local uint8_t pool[4096];
 static _Thread_local size_t pool_left;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t last_id[16];
 
-static void pool_forget(void)
+static void fork_prepare(void) { pthread_mutex_lock(&last_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&last_lock); }
+
+static void fork_child(void)
 {
 	pool_left = 0;
+	memset(last_id, 0, sizeof last_id);
+	pthread_mutex_unlock(&last_lock);
 }
 
 static void register_atfork(void)
 {
-	pthread_atfork(NULL, NULL, pool_forget);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 static int random_bytes(uint8_t *out, size_t n)
 {
-	pthread_once(&atfork_once, register_atfork);
 	if (pool_left < n) {
 		if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool)
 			return es__error_errno(errno, "generating an event id");
@@ -41,7 +53,25 @@ static int random_bytes(uint8_t *out, size_t n)
 	return 0;
 }
 
-int es__uuidv7(uint8_t id[16], int64_t now_ns)
+#define RAND_B ((UINT64_C(1) << 62) - 1) /* the low 62 bits; above them, the variant */
+#define RAND_A UINT64_C(0xfff)           /* the low 12 bits of the high half */
+
+/* The next UUIDv7 after id: plus one in the random bits, carrying into
+ * rand_a and then into the millisecond. */
+static void id_increment(uint8_t id[16])
+{
+	uint64_t hi = es__get_be64(id), lo = es__get_be64(id + 8);
+	if ((lo & RAND_B) != RAND_B) {
+		lo++;
+	} else { /* rand_b wraps to zero and carries */
+		lo &= ~RAND_B;
+		hi = (hi & RAND_A) != RAND_A ? hi + 1 : ((hi >> 16) + 1) << 16 | 0x7000;
+	}
+	es__put_be64(id, hi);
+	es__put_be64(id + 8, lo);
+}
+
+static int random_id(uint8_t id[16], int64_t now_ns)
 {
 	uint64_t ms = now_ns > 0 ? (uint64_t)now_ns / 1000000 : 0;
 	uint8_t rnd[10];
@@ -53,6 +83,22 @@ int es__uuidv7(uint8_t id[16], int64_t now_ns)
 	memcpy(id + 6, rnd, 10);
 	id[6] = (uint8_t)(0x70 | (id[6] & 0x0f)); /* version 7 */
 	id[8] = (uint8_t)(0x80 | (id[8] & 0x3f)); /* RFC 4122 variant */
+	return 0;
+}
+
+int es__uuidv7(uint8_t id[16], int64_t now_ns)
+{
+	pthread_once(&atfork_once, register_atfork);
+	int rc = random_id(id, now_ns);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&last_lock);
+	if (memcmp(id, last_id, 16) <= 0) { /* same millisecond, or the clock stepped back */
+		memcpy(id, last_id, 16);
+		id_increment(id);
+	}
+	memcpy(last_id, id, 16);
+	pthread_mutex_unlock(&last_lock);
 	return 0;
 }
 

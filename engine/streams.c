@@ -70,7 +70,8 @@ int es__stream_create(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec
 	uint8_t key[8];
 	es__put_be64(key, next);
 	MDB_val k = { 8, key }, v = { strlen(stream), (void *)stream };
-	if ((rc = mdb_put(txn, db->dbi.stream_names, &k, &v, MDB_NOOVERWRITE)))
+	/* Ids only grow, so a new one goes at the end of stream_names. */
+	if ((rc = mdb_put(txn, db->dbi.stream_names, &k, &v, MDB_NOOVERWRITE | MDB_APPEND)))
 		return es__lmdb(rc, "naming a new stream");
 	return es__meta_put_u64(txn, db, "next_stream_id", next + 1);
 }

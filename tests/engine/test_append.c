@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <evstore/check.h>
+
 #include "enginetest.h"
 
 /* Appends one event with a generated id; returns the code, fills *res. */
@@ -304,6 +306,30 @@ static void assert_duplicate(const char *stream, int64_t expected, const uint32_
 {
 	assert_dup_in(stream, stream, expected, ids, n, dup_id);
 }
+
+/* Generated ids and the newest stream's events are put at the end of their
+ * tables when they sort last; when something already sorts after them (here
+ * a caller's all-ones id, and events of a newer stream), the ordinary put
+ * still stores, finds and refuses them as before. */
+START_TEST(puts_where_something_sorts_after)
+{
+	es_event_data high = et_event("Tested", "high");
+	memset(high.id, 0xff, 16);
+	ck_assert_es(es_stream_append(NULL, et_db, "a", ES_NO_STREAM, &high, 1), 0);
+	es_event_data *gen = stored("b", ES_NO_STREAM, 3, 0); /* ids sort before all-ones */
+	assert_ids_at("b", gen, 3);
+	es_append_result res;
+	ck_assert_es(es_stream_append(&res, et_db, "b", ES_NO_STREAM, gen, 3), 0);
+	ck_assert_int_eq(res.replayed, 1);
+	ck_assert_es(es_stream_append(NULL, et_db, "c", ES_ANY, gen, 1), ES_EDUPLICATE);
+	et_append_ok(et_db, "a", 0, 5); /* "b" is newer: "a" is not at the end */
+	et_append_ok(et_db, "b", 2, 5);
+	ck_assert_uint_eq(et_count(et_db, "a"), 6);
+	ck_assert_uint_eq(et_count(et_db, "b"), 8);
+	ck_assert_es(es_check(NULL, et_db, NULL), 0); /* indexes agree both ways */
+	et_events_free(gen, 3);
+}
+END_TEST
 
 START_TEST(partial_overlap_is_duplicate)
 {
@@ -757,6 +783,7 @@ TCase *es_tc_append(void)
 	tcase_add_test(tc, retry_same_exact_version);
 	tcase_add_test(tc, retry_with_any_and_no_stream);
 	tcase_add_test(tc, retry_generated_ids_after_failure);
+	tcase_add_test(tc, puts_where_something_sorts_after);
 	tcase_add_test(tc, partial_overlap_is_duplicate);
 	tcase_add_test(tc, ids_of_another_stream_are_duplicate);
 	tcase_add_test(tc, retry_at_another_place_is_duplicate);

@@ -1,6 +1,8 @@
 /* test_clock.c - engine/clock.c: UUIDv7 event ids and their text form. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "enginetest.h"
 #include "db.h"
@@ -49,12 +51,44 @@ START_TEST(uuidv7_directly)
 	assert_v7(a, ET_T0);
 	assert_v7(b, ET_T0);
 	ck_assert(memcmp(a, b, 16) != 0);
-	ck_assert_es(es__uuidv7(a, -1000000000), 0); /* before the epoch: time 0 */
-	ck_assert_uint_eq(ms_of(a), 0);
-	ck_assert_uint_eq(a[6] >> 4, 7);
 	ck_assert(!es__id_is_zero(a));
 	memset(a, 0, 16);
 	ck_assert(es__id_is_zero(a));
+}
+END_TEST
+
+/* Ids of one process increase, also within a millisecond and when the
+ * clock steps back (then they keep the last id's millisecond). */
+START_TEST(generated_ids_increase)
+{
+	uint8_t prev[16], id[16];
+	ck_assert_es(es__uuidv7(prev, ET_T0), 0);
+	for (int i = 0; i < 1000; i++) {
+		int64_t now = i % 3 == 2 ? ET_T0 - 86400 * (int64_t)1000000000 : ET_T0;
+		ck_assert_es(es__uuidv7(id, now), 0);
+		ck_assert_msg(memcmp(prev, id, 16) < 0, "id %d does not sort after the one before", i);
+		assert_v7(id, ET_T0);
+		memcpy(prev, id, 16);
+	}
+}
+END_TEST
+
+/* A forked child does not count up from its parent's last id: its first id
+ * is a fresh one, here at time 0 for a time before the epoch. */
+START_TEST(forked_child_starts_afresh)
+{
+	uint8_t parent[16];
+	ck_assert_es(es__uuidv7(parent, ET_T0), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		uint8_t id[16];
+		int ok = es__uuidv7(id, -1000000000) == 0 && ms_of(id) == 0 && id[6] >> 4 == 7;
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's first id was not fresh");
 }
 END_TEST
 
@@ -132,6 +166,8 @@ TCase *es_tc_clock(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, generated_ids_are_uuidv7);
 	tcase_add_test(tc, uuidv7_directly);
+	tcase_add_test(tc, generated_ids_increase);
+	tcase_add_test(tc, forked_child_starts_afresh);
 	tcase_add_test(tc, caller_ids_are_kept);
 	tcase_add_test(tc, id_format);
 	tcase_add_test(tc, id_parse_round_trip);

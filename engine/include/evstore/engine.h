@@ -169,6 +169,9 @@ void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE]);
 
 /**
  * Generate a fresh UUIDv7 (time-ordered, random low bits) from the real clock.
+ * The ids one process generates (here and for appends) increase: one that
+ * would not sort after the previous is the previous plus one (RFC 9562's
+ * monotonic random method), also when the clock steps back.
  * @return 0, or ES_EIO when the system's random source fails.
  */
 int es_id_new(uint8_t out[16]);

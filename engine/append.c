@@ -206,6 +206,9 @@ typedef struct commit_state {
 	uint64_t clock_hw;
 	uint64_t next_position;
 	uint64_t newest_stream; /* its events sort after every stored key */
+	/* Cursors left at the end of the events, log and event_ids tables: an
+	 * append through a cursor already there skips the descent from the root. */
+	MDB_cursor *end_events, *end_log, *end_ids;
 	/* Type ids interned so far in this batch: domains alternate a few types. */
 	struct { const char *name; uint32_t id; } types[8];
 	unsigned int n_types;
@@ -313,20 +316,23 @@ static int type_id(commit_state *cs, const char *type, uint32_t *id)
 	return rc;
 }
 
-/* mdb_put, trying MDB_APPEND first when the key should sort after every
- * stored one: appending spares LMDB the search and leaves pages full. If the
- * key is not past the end after all, the ordinary put decides. */
-static int put_maybe_last(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned int flags,
-                          bool likely_last)
+/* mdb_put, trying an append through the table's end cursor first when the
+ * key should sort after every stored one: appending spares LMDB the search
+ * and leaves pages full. If the key is not past the end after all, the
+ * ordinary put decides. */
+static int put_maybe_last(commit_state *cs, MDB_dbi dbi, MDB_cursor **end, MDB_val *k, MDB_val *v,
+                          unsigned int flags, bool likely_last)
 {
 	size_t size = v->mv_size;
 	if (likely_last) {
-		int rc = mdb_put(txn, dbi, k, v, flags | MDB_APPEND);
+		int rc = *end ? 0 : mdb_cursor_open(cs->txn, dbi, end);
+		if (rc == 0)
+			rc = mdb_cursor_put(*end, k, v, flags | MDB_APPEND);
 		if (rc != MDB_KEYEXIST)
 			return rc;
 		v->mv_size = size;
 	}
-	return mdb_put(txn, dbi, k, v, flags);
+	return mdb_put(cs->txn, dbi, k, v, flags);
 }
 
 static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec, es_event_data *ev,
@@ -358,15 +364,15 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 	es__put_be64(pos, in.position);
 	/* The newest stream's events go at the end of the events table. */
 	MDB_val k = { 16, key }, v = { es__record_size(ev), NULL };
-	if ((rc = put_maybe_last(cs->txn, cs->db->dbi.events, &k, &v, MDB_NOOVERWRITE | MDB_RESERVE,
-	                         rec->id == cs->newest_stream)))
+	if ((rc = put_maybe_last(cs, cs->db->dbi.events, &cs->end_events, &k, &v,
+	                         MDB_NOOVERWRITE | MDB_RESERVE, rec->id == cs->newest_stream)))
 		return es__lmdb(rc, "writing an event");
 	es__record_encode(v.mv_data, &in);
 	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, ev->id };
-	if ((rc = mdb_put(cs->txn, cs->db->dbi.log, &pk, &pv, MDB_APPEND)))
+	if ((rc = put_maybe_last(cs, cs->db->dbi.log, &cs->end_log, &pk, &pv, MDB_NOOVERWRITE, true)))
 		return es__lmdb(rc, "writing the log");
 	/* Generated ids increase (clock.c): they go at the end of the index. */
-	rc = put_maybe_last(cs->txn, cs->db->dbi.event_ids, &ik, &pv, MDB_NOOVERWRITE, generated_id);
+	rc = put_maybe_last(cs, cs->db->dbi.event_ids, &cs->end_ids, &ik, &pv, MDB_NOOVERWRITE, generated_id);
 	if (rc == MDB_KEYEXIST)
 		return duplicate(ev->id, "?", -1, "");
 	return rc ? es__lmdb(rc, "indexing an event id") : 0;
@@ -429,29 +435,39 @@ static int write_snapshots(commit_state *cs, es_batch *b)
 	return 0;
 }
 
+static int apply_batch(commit_state *cs, es_batch *b)
+{
+	int rc = es__meta_get_u64(cs->txn, cs->db, "clock", &cs->clock_hw, 0);
+	/* One commit time for the whole batch, later than every earlier commit's:
+	 * a batch is atomic in time too, so "as of T" sees all of it or none. */
+	if (cs->clock_hw < (uint64_t)INT64_MAX)
+		cs->at = cs->now > (int64_t)cs->clock_hw ? cs->now : (int64_t)cs->clock_hw + 1;
+	if (!rc)
+		rc = es__meta_get_u64(cs->txn, cs->db, "next_position", &cs->next_position, 1);
+	if (!rc)
+		rc = es__meta_get_u64(cs->txn, cs->db, "next_stream_id", &cs->newest_stream, 1);
+	cs->newest_stream--; /* 0 when there is none: stream ids start at 1 */
+	uint64_t first_position = cs->next_position;
+	for (size_t i = 0; !rc && i < b->n; i++)
+		rc = append_entry(cs, &b->entries[i], &b->results[i]);
+	if (!rc)
+		rc = write_snapshots(cs, b);
+	if (rc || cs->next_position == first_position)
+		return rc;
+	if ((rc = es__meta_put_u64(cs->txn, cs->db, "clock", cs->clock_hw)))
+		return rc;
+	return es__meta_put_u64(cs->txn, cs->db, "next_position", cs->next_position);
+}
+
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
 	commit_state cs = { .db = db, .txn = txn, .import = b->import, .now = es__clock_now(db) };
-	int rc = es__meta_get_u64(txn, db, "clock", &cs.clock_hw, 0);
-	/* One commit time for the whole batch, later than every earlier commit's:
-	 * a batch is atomic in time too, so "as of T" sees all of it or none. */
-	if (cs.clock_hw < (uint64_t)INT64_MAX)
-		cs.at = cs.now > (int64_t)cs.clock_hw ? cs.now : (int64_t)cs.clock_hw + 1;
-	if (!rc)
-		rc = es__meta_get_u64(txn, db, "next_position", &cs.next_position, 1);
-	if (!rc)
-		rc = es__meta_get_u64(txn, db, "next_stream_id", &cs.newest_stream, 1);
-	cs.newest_stream--; /* 0 when there is none: stream ids start at 1 */
-	uint64_t first_position = cs.next_position;
-	for (size_t i = 0; !rc && i < b->n; i++)
-		rc = append_entry(&cs, &b->entries[i], &b->results[i]);
-	if (!rc)
-		rc = write_snapshots(&cs, b);
-	if (rc || cs.next_position == first_position)
-		return rc;
-	if ((rc = es__meta_put_u64(txn, db, "clock", cs.clock_hw)))
-		return rc;
-	return es__meta_put_u64(txn, db, "next_position", cs.next_position);
+	int rc = apply_batch(&cs, b);
+	MDB_cursor *ends[] = { cs.end_events, cs.end_log, cs.end_ids };
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+		if (ends[i])
+			mdb_cursor_close(ends[i]);
+	return rc;
 }
 
 int es_batch_commit(es_batch *b, es_append_result *results)

@@ -331,6 +331,33 @@ START_TEST(puts_where_something_sorts_after)
 }
 END_TEST
 
+/* Batches that append to the newest stream (through the end cursors) and
+ * to an older one (ordinary puts into the same tables) in turn, over many
+ * page splits, leave every table ordered and complete. */
+START_TEST(batches_mix_the_newest_stream_with_older_ones)
+{
+	et_append_ok(et_db, "older", ES_NO_STREAM, 1);
+	et_append_ok(et_db, "newest", ES_NO_STREAM, 1);
+	for (int round = 0; round < 5; round++) {
+		es_event_data *a = et_events(150, "older", 0), *b = et_events(150, "newest", 0);
+		es_event_data *c = et_events(50, "older", 0);
+		es_batch *batch;
+		ck_assert_es(es_batch_new(&batch, et_db), 0);
+		ck_assert_es(es_batch_append(batch, "older", ES_ANY, a, 150), 0);
+		ck_assert_es(es_batch_append(batch, "newest", ES_ANY, b, 150), 0);
+		ck_assert_es(es_batch_append(batch, "older", ES_ANY, c, 50), 0);
+		ck_assert_es(es_batch_commit(batch, NULL), 0);
+		et_events_free(a, 150);
+		et_events_free(b, 150);
+		et_events_free(c, 50);
+	}
+	ck_assert_uint_eq(et_count(et_db, "older"), 1 + 5 * 200);
+	ck_assert_uint_eq(et_count(et_db, "newest"), 1 + 5 * 150);
+	ck_assert_uint_eq(et_log_head(et_db), 2 + 5 * 350);
+	ck_assert_es(es_check(NULL, et_db, NULL), 0);
+}
+END_TEST
+
 START_TEST(partial_overlap_is_duplicate)
 {
 	es_event_data *orig = stored("s", ES_NO_STREAM, 3, 10); /* ids 10, 11, 12 at 0..2 */
@@ -784,6 +811,7 @@ TCase *es_tc_append(void)
 	tcase_add_test(tc, retry_with_any_and_no_stream);
 	tcase_add_test(tc, retry_generated_ids_after_failure);
 	tcase_add_test(tc, puts_where_something_sorts_after);
+	tcase_add_test(tc, batches_mix_the_newest_stream_with_older_ones);
 	tcase_add_test(tc, partial_overlap_is_duplicate);
 	tcase_add_test(tc, ids_of_another_stream_are_duplicate);
 	tcase_add_test(tc, retry_at_another_place_is_duplicate);

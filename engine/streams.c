@@ -146,16 +146,51 @@ int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream)
 	return 0;
 }
 
-static int recorded_at_of(int64_t *out, es_read *rd, const char *stream, uint64_t id, int64_t version)
+/* A search over one stream's events through one cursor: a probe that lands
+ * on the leaf page the cursor is already on skips LMDB's descent from the
+ * root, which the last probes of a search nearly always do. */
+typedef struct probe {
+	MDB_cursor *cur;
+	const char *stream;
+	uint64_t id;
+} probe;
+
+static int probe_at(int64_t *out, probe *p, int64_t version)
 {
 	uint8_t key[16];
-	es__event_key(key, id, version);
+	es__event_key(key, p->id, version);
 	MDB_val k = { 16, key }, v;
-	int rc = mdb_get(rd->txn, rd->db->dbi.events, &k, &v);
-	if (rc == 0 && es__record_recorded_at(out, v.mv_data, v.mv_size) == 0)
+	if (mdb_cursor_get(p->cur, &k, &v, MDB_SET) == 0 &&
+	    es__record_recorded_at(out, v.mv_data, v.mv_size) == 0)
 		return 0;
 	return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing or malformed",
-	                     stream, (long long)version);
+	                     p->stream, (long long)version);
+}
+
+/* The newest version recorded at or before t. */
+static int search(int64_t *out, probe *p, const es_stream_rec *rec, int64_t t)
+{
+	int64_t first;
+	int rc = probe_at(&first, p, 0);
+	if (rc)
+		return rc;
+	if (t < first)
+		return es__error_set(ES_ENOTFOUND, "stream '%s' did not exist at %lld", p->stream, (long long)t);
+	if (t >= rec->last_recorded_at) {
+		*out = rec->head;
+		return 0;
+	}
+	/* Invariant: recorded_at(lo) <= t < recorded_at(hi). */
+	int64_t lo = 0, hi = rec->head;
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2, at;
+		if ((rc = probe_at(&at, p, mid)))
+			return rc;
+		if (at <= t) lo = mid;
+		else hi = mid;
+	}
+	*out = lo;
+	return 0;
 }
 
 int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t)
@@ -166,26 +201,14 @@ int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t 
 	int rc = es__check_stream_name(stream);
 	if (rc || (rc = es__stream_rec_get(rd->txn, rd->db, stream, &rec)))
 		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
-	int64_t first;
-	if (rec.head < 0 || (rc = recorded_at_of(&first, rd, stream, rec.id, 0)))
-		return rc ? rc : es__error_set(ES_ENOTFOUND, "stream '%s' has no events", stream);
-	if (t < first)
-		return es__error_set(ES_ENOTFOUND, "stream '%s' did not exist at %lld", stream, (long long)t);
-	if (t >= rec.last_recorded_at) {
-		*out = rec.head;
-		return 0;
-	}
-	/* Invariant: recorded_at(lo) <= t < recorded_at(hi). */
-	int64_t lo = 0, hi = rec.head;
-	while (hi - lo > 1) {
-		int64_t mid = lo + (hi - lo) / 2, at;
-		if ((rc = recorded_at_of(&at, rd, stream, rec.id, mid)))
-			return rc;
-		if (at <= t) lo = mid;
-		else hi = mid;
-	}
-	*out = lo;
-	return 0;
+	if (rec.head < 0)
+		return es__error_set(ES_ENOTFOUND, "stream '%s' has no events", stream);
+	probe p = { NULL, stream, rec.id };
+	if ((rc = mdb_cursor_open(rd->txn, rd->db->dbi.events, &p.cur)))
+		return es__error_lmdb(rc, "reading a stream's times");
+	rc = search(out, &p, &rec, t);
+	mdb_cursor_close(p.cur);
+	return rc;
 }
 
 static bool has_prefix(const MDB_val *k, const char *prefix, size_t plen)

@@ -235,8 +235,10 @@ static int narrow_to_answer(bracket *b, probe *p, int64_t t)
 /* The newest version recorded at or before t. */
 static int search(int64_t *out, probe *p, const es_stream_rec *rec, int64_t t)
 {
-	bracket b = { 0, rec->head, 0, rec->last_recorded_at };
-	int rc = probe_at(&b.t_lo, p, 0, MDB_SET);
+	/* The record holds the first visible version's time: version 0's unless
+	 * a soft delete hid it (its history still counts here). */
+	bracket b = { 0, rec->head, rec->first_recorded_at, rec->last_recorded_at };
+	int rc = rec->first_visible == 0 ? 0 : probe_at(&b.t_lo, p, 0, MDB_SET);
 	if (rc)
 		return rc;
 	if (t < b.t_lo)

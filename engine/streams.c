@@ -147,16 +147,111 @@ int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream)
 	return 0;
 }
 
-static int recorded_at_of(int64_t *out, es_read *rd, const char *stream, uint64_t id, int64_t version)
+/* A search over one stream's events through one cursor: a seek that lands
+ * on the leaf page the cursor is already on skips LMDB's descent from the
+ * root, and a step to a neighbour costs a small fraction of a seek. */
+typedef struct probe {
+	MDB_cursor *cur;
+	const char *stream;
+	uint64_t id;
+} probe;
+
+/* recorded_at of version, reached with op: MDB_SET seeks it, MDB_NEXT and
+ * MDB_PREV step to it from the version the cursor is on. */
+static int probe_at(int64_t *out, probe *p, int64_t version, MDB_cursor_op op)
 {
 	uint8_t key[16];
-	es__event_key(key, id, version);
+	es__event_key(key, p->id, version);
 	MDB_val k = { 16, key }, v;
-	int rc = mdb_get(rd->txn, rd->db->dbi.events, &k, &v);
-	if (rc == 0 && es__record_recorded_at(out, v.mv_data, v.mv_size) == 0)
+	if (mdb_cursor_get(p->cur, &k, &v, op) == 0 && k.mv_size == 16 && memcmp(k.mv_data, key, 16) == 0 &&
+	    es__record_recorded_at(out, v.mv_data, v.mv_size) == 0)
 		return 0;
 	return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing or malformed",
-	                     stream, (long long)version);
+	                     p->stream, (long long)version);
+}
+
+/* The versions the answer lies between: t_lo = recorded_at(lo) <= t < t_hi = recorded_at(hi). */
+typedef struct bracket {
+	int64_t lo, hi, t_lo, t_hi;
+} bracket;
+
+static void narrow(bracket *b, int64_t version, int64_t at, int64_t t)
+{
+	if (at <= t) b->lo = version, b->t_lo = at;
+	else b->hi = version, b->t_hi = at;
+}
+
+/* Where t would fall if times grew evenly from lo to hi, strictly inside.
+ * Only a guess, so double precision is plenty; the probes keep it exact. */
+static int64_t interpolate(const bracket *b, int64_t t)
+{
+	uint64_t width = (uint64_t)(b->hi - b->lo);
+	double f = (double)((uint64_t)t - (uint64_t)b->t_lo) / (double)((uint64_t)b->t_hi - (uint64_t)b->t_lo);
+	double off = f * (double)width; /* clamped before the cast, which could overflow */
+	return off < 1 ? b->lo + 1 : off >= (double)(width - 1) ? b->hi - 1 : b->lo + (int64_t)off;
+}
+
+/* Steps after a guess: enough to close the bracket when the guess was off by
+ * its rounding or by a few events sharing one commit time, few enough that
+ * a wrong guess costs less than a seek. */
+#define WALK_STEPS 4
+
+/* From the version the cursor is on, steps toward the answer. */
+static int walk(bracket *b, probe *p, int64_t version, int64_t t)
+{
+	int64_t dir = version == b->lo ? 1 : -1;
+	for (int i = 0; i < WALK_STEPS && b->hi - b->lo > 1; i++) {
+		int64_t at;
+		version += dir;
+		int rc = probe_at(&at, p, version, dir > 0 ? MDB_NEXT : MDB_PREV);
+		if (rc)
+			return rc;
+		narrow(b, version, at, t);
+	}
+	return 0;
+}
+
+/* Interpolation search: times usually grow about evenly, so a guess and a
+ * short walk find most answers in one seek where bisection takes log2(n).
+ * A guessing round that does not at least halve the bracket is followed by
+ * a bisecting one, so uneven times cost at most about twice the seeks of
+ * bisection (and its last seeks are cheap ones, near the cursor). */
+static int narrow_to_answer(bracket *b, probe *p, int64_t t)
+{
+	bool guess = true;
+	while (b->hi - b->lo > 1) {
+		int64_t width = b->hi - b->lo, at;
+		int64_t version = guess ? interpolate(b, t) : b->lo + width / 2;
+		int rc = probe_at(&at, p, version, MDB_SET);
+		if (rc)
+			return rc;
+		narrow(b, version, at, t);
+		if (guess && (rc = walk(b, p, version, t)))
+			return rc;
+		guess = !guess || b->hi - b->lo <= width / 2;
+	}
+	return 0;
+}
+
+/* The newest version recorded at or before t. */
+static int search(int64_t *out, probe *p, const es_stream_rec *rec, int64_t t)
+{
+	/* The record holds the first visible version's time: version 0's unless
+	 * a soft delete hid it (its history still counts here). */
+	bracket b = { 0, rec->head, rec->first_recorded_at, rec->last_recorded_at };
+	int rc = rec->first_visible == 0 ? 0 : probe_at(&b.t_lo, p, 0, MDB_SET);
+	if (rc)
+		return rc;
+	if (t < b.t_lo)
+		return es__error_set(ES_ENOTFOUND, "stream '%s' did not exist at %lld", p->stream, (long long)t);
+	if (t >= b.t_hi) {
+		*out = rec->head;
+		return 0;
+	}
+	if ((rc = narrow_to_answer(&b, p, t)))
+		return rc;
+	*out = b.lo;
+	return 0;
 }
 
 int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t)
@@ -167,26 +262,14 @@ int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t 
 	int rc = es__check_stream_name(stream);
 	if (rc || (rc = es__stream_rec_get(rd->txn, rd->db, stream, &rec)))
 		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
-	int64_t first;
-	if (rec.head < 0 || (rc = recorded_at_of(&first, rd, stream, rec.id, 0)))
-		return rc ? rc : es__error_set(ES_ENOTFOUND, "stream '%s' has no events", stream);
-	if (t < first)
-		return es__error_set(ES_ENOTFOUND, "stream '%s' did not exist at %lld", stream, (long long)t);
-	if (t >= rec.last_recorded_at) {
-		*out = rec.head;
-		return 0;
-	}
-	/* Invariant: recorded_at(lo) <= t < recorded_at(hi). */
-	int64_t lo = 0, hi = rec.head;
-	while (hi - lo > 1) {
-		int64_t mid = lo + (hi - lo) / 2, at;
-		if ((rc = recorded_at_of(&at, rd, stream, rec.id, mid)))
-			return rc;
-		if (at <= t) lo = mid;
-		else hi = mid;
-	}
-	*out = lo;
-	return 0;
+	if (rec.head < 0)
+		return es__error_set(ES_ENOTFOUND, "stream '%s' has no events", stream);
+	probe p = { NULL, stream, rec.id };
+	if ((rc = mdb_cursor_open(rd->txn, rd->db->dbi.events, &p.cur)))
+		return es__error_lmdb(rc, "reading a stream's times");
+	rc = search(out, &p, &rec, t);
+	mdb_cursor_close(p.cur);
+	return rc;
 }
 
 static bool has_prefix(const MDB_val *k, const char *prefix, size_t plen)

@@ -96,6 +96,72 @@ START_TEST(version_at_edge_cases)
 }
 END_TEST
 
+/* The newest version of at[0..n) recorded at or before t, -1 if none: what
+ * es_stream_version_at must answer, by a scan too simple to be wrong. */
+static int64_t scan_version_at(const int64_t *at, int64_t n, int64_t t)
+{
+	int64_t v = -1;
+	while (v + 1 < n && at[v + 1] <= t)
+		v++;
+	return v;
+}
+
+/* Every event's time and a nanosecond either side, against the scan. */
+static void assert_version_at_each(const char *stream, const int64_t *at, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t t = at[i] - 1; t <= at[i] + 1; t++) {
+			int64_t want = scan_version_at(at, n, t), got;
+			if (want >= 0)
+				assert_version_at(stream, t, want);
+			else
+				ck_assert_es(version_at(&got, stream, t), ES_ENOTFOUND);
+		}
+}
+
+/* Appends to stream until it has n events (at[] gets their times): batch j
+ * holds size(j) events sharing one time, gap(j) ns after the batch before. */
+static void append_batches(const char *stream, int64_t *at, int64_t n,
+                           int64_t (*size)(int64_t), int64_t (*gap)(int64_t))
+{
+	for (int64_t j = 0, v = 0; v < n; j++) {
+		size_t count = (size_t)(size(j) < n - v ? size(j) : n - v);
+		es_event_data *evs = et_events(count, stream, 0);
+		et_now += gap(j);
+		ck_assert_es(es_stream_append(NULL, et_db, stream, ES_ANY, evs, count), 0);
+		for (size_t i = 0; i < count; i++)
+			at[v++] = evs[i].recorded_at;
+		et_events_free(evs, count);
+	}
+}
+
+/* Bursts of up to 13 events in one batch (longer than the search's walk
+ * after a guess), a few ns apart, with a second's pause every 9 bursts. */
+static int64_t burst_size(int64_t j) { return 1 + j * 7 % 13; }
+static int64_t burst_gap(int64_t j) { return j % 9 == 0 ? 1000000000 : 1 + j % 4; }
+/* Gaps doubling every 16 events: even spacing is a bad guess everywhere. */
+static int64_t one(int64_t j) { (void)j; return 1; }
+static int64_t doubling_gap(int64_t j) { return (int64_t)1 << (j / 16); }
+
+#define UNEVEN_N 600
+
+START_TEST(version_at_uneven_times)
+{
+	int64_t *at = malloc(2 * UNEVEN_N * sizeof *at);
+	ck_assert_ptr_nonnull(at);
+	append_batches("bursty", at, UNEVEN_N, burst_size, burst_gap);
+	assert_version_at_each("bursty", at, UNEVEN_N);
+	append_batches("skewed", at, UNEVEN_N, one, doubling_gap);
+	assert_version_at_each("skewed", at, UNEVEN_N);
+	/* Recreated after a soft delete: the hidden history still counts, and
+	 * the stream record's first time is no longer version 0's. */
+	ck_assert_es(es_stream_delete(et_db, "skewed", ES_ANY), 0);
+	append_batches("skewed", at + UNEVEN_N, UNEVEN_N, burst_size, burst_gap);
+	assert_version_at_each("skewed", at, 2 * UNEVEN_N);
+	free(at);
+}
+END_TEST
+
 static es_stream_info info_of(const char *stream)
 {
 	es_read *rd;
@@ -411,6 +477,7 @@ TCase *es_tc_streams(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, version_at_on_long_stream);
 	tcase_add_test(tc, version_at_edge_cases);
+	tcase_add_test(tc, version_at_uneven_times);
 	tcase_add_test(tc, info_for_each_state);
 	tcase_add_test(tc, list_with_prefix);
 	tcase_add_test(tc, list_pages_with_after);

@@ -177,8 +177,13 @@ typedef struct bracket {
 
 static void narrow(bracket *b, int64_t version, int64_t at, int64_t t)
 {
-	if (at <= t) b->lo = version, b->t_lo = at;
-	else b->hi = version, b->t_hi = at;
+	if (at <= t) {
+		b->lo = version;
+		b->t_lo = at;
+	} else {
+		b->hi = version;
+		b->t_hi = at;
+	}
 }
 
 /* Where t would fall if times grew evenly from lo to hi, strictly inside.

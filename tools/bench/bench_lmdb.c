@@ -27,6 +27,11 @@ typedef struct lm {
 	uint64_t next_pos;   /* touched only inside write transactions */
 	int64_t at;          /* the write transaction's commit time */
 	uint64_t rng;
+	/* As the engine does: ids that increase, and appends through cursors
+	 * left at the end of events (for the newest stream), log and ids. */
+	uint8_t last_id[16];
+	uint64_t newest_sid;
+	MDB_cursor *end_events, *end_log, *end_ids;
 } lm;
 
 static int lm_fail(int rc, const char *what)
@@ -72,6 +77,33 @@ static int lm_open(lm *l, const char *dir, unsigned int flags)
 
 /* ---- the writes ---- */
 
+/* An id later than the last one, as the engine generates them. */
+static void next_id(uint8_t id[16], lm *l)
+{
+	bench_uuid7(id, &l->rng, l->at);
+	if (memcmp(id, l->last_id, 16) <= 0) {
+		memcpy(id, l->last_id, 16);
+		bench_put_be64(id + 8, bench_get_be64(id + 8) + 1);
+	}
+	memcpy(l->last_id, id, 16);
+}
+
+/* A put that tries an append through the table's end cursor first. */
+static int put_last(MDB_txn *txn, MDB_cursor **end, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+                    unsigned int flags, int likely_last)
+{
+	size_t size = v->mv_size;
+	if (likely_last) {
+		int rc = *end ? 0 : mdb_cursor_open(txn, dbi, end);
+		if (rc == 0)
+			rc = mdb_cursor_put(*end, k, v, flags | MDB_APPEND);
+		if (rc != MDB_KEYEXIST)
+			return rc;
+		v->mv_size = size;
+	}
+	return mdb_put(txn, dbi, k, v, flags);
+}
+
 static int put_event(MDB_txn *txn, lm *l, uint64_t sid, uint64_t ver, int kind,
                      const uint8_t *payload, size_t len)
 {
@@ -82,9 +114,11 @@ static int put_event(MDB_txn *txn, lm *l, uint64_t sid, uint64_t ver, int kind,
 	bench_put_be64(key, sid);
 	bench_put_be64(key + 8, ver);
 	bench_put_be64(pos, p);
-	bench_uuid7(id, &l->rng, at);
+	next_id(id, l);
+	int newest = sid >= l->newest_sid;
+	l->newest_sid = newest ? sid : l->newest_sid;
 	MDB_val k = { 16, key }, v = { HDR + len, NULL };
-	int rc = mdb_put(txn, l->events, &k, &v, MDB_RESERVE);
+	int rc = put_last(txn, &l->end_events, l->events, &k, &v, MDB_RESERVE, newest);
 	if (rc)
 		return lm_fail(rc, "putting an event");
 	memcpy(v.mv_data, hdr32, 8);
@@ -93,9 +127,10 @@ static int put_event(MDB_txn *txn, lm *l, uint64_t sid, uint64_t ver, int kind,
 	memcpy((uint8_t *)v.mv_data + 24, id, 16);
 	memcpy((uint8_t *)v.mv_data + HDR, payload, len);
 	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, id };
-	if ((rc = mdb_put(txn, l->log, &pk, &pv, MDB_APPEND)))
+	if ((rc = put_last(txn, &l->end_log, l->log, &pk, &pv, 0, 1)))
 		return lm_fail(rc, "putting a log entry");
-	return (rc = mdb_put(txn, l->ids, &ik, &pv, MDB_NOOVERWRITE)) ? lm_fail(rc, "putting an id") : 0;
+	rc = put_last(txn, &l->end_ids, l->ids, &ik, &pv, MDB_NOOVERWRITE, 1);
+	return rc ? lm_fail(rc, "putting an id") : 0;
 }
 
 /* The head record after an append; a new stream also gets its name. */
@@ -111,7 +146,7 @@ static int put_head(MDB_txn *txn, lm *l, const char *name, uint64_t sid, int64_t
 		uint8_t id[8];
 		bench_put_be64(id, sid);
 		MDB_val nk = { 8, id };
-		rc = mdb_put(txn, l->names, &nk, &k, 0);
+		rc = mdb_put(txn, l->names, &nk, &k, MDB_APPEND);
 	}
 	return rc ? lm_fail(rc, "putting a stream head") : 0;
 }
@@ -140,8 +175,14 @@ static int begin(MDB_txn **txn, lm *l)
 	return 0;
 }
 
-static int commit(MDB_txn *txn, int rc)
+static int commit(MDB_txn *txn, lm *l, int rc)
 {
+	MDB_cursor **ends[] = { &l->end_events, &l->end_log, &l->end_ids };
+	for (size_t i = 0; i < 3; i++) {
+		if (*ends[i])
+			mdb_cursor_close(*ends[i]);
+		*ends[i] = NULL;
+	}
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -159,7 +200,7 @@ static int import_txn(lm *l, const bench_data *d, const bench_slice *sl, size_t 
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = put_slice(txn, l, d, sl[i].stream, sl[i].version, sl[i].count);
-	return commit(txn, rc);
+	return commit(txn, l, rc);
 }
 
 static int lm_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved)
@@ -212,7 +253,7 @@ static int lm_run(void *ctx, const bench_cmd *c)
 		if (rc == 0)
 			rc = put_head(txn, &w->l, w->d->names[s], s + 1, (int64_t)ver, (int64_t)ver);
 	}
-	return commit(txn, rc);
+	return commit(txn, &w->l, rc);
 }
 
 static int open_accounts(lm *l, const bench_data *d)
@@ -223,7 +264,7 @@ static int open_accounts(lm *l, const bench_data *d)
 		return rc;
 	for (uint32_t s = 0; rc == 0 && s < d->n_streams; s++)
 		rc = put_slice(txn, l, d, s, 0, 1);
-	return commit(txn, rc);
+	return commit(txn, l, rc);
 }
 
 static int lm_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w)
@@ -368,7 +409,7 @@ static int tt_write(lm *l, const bench_tt_account *acc, uint64_t sid)
 			if ((rc = mdb_put(txn, l->snaps, &k, &v, 0)))
 				rc = lm_fail(rc, "putting a snapshot");
 		}
-		rc = commit(txn, rc);
+		rc = commit(txn, l, rc);
 	}
 	return rc;
 }

@@ -174,15 +174,41 @@ static bool json_plain(unsigned char c)
 	return (plain[c >> 6] >> (c & 63)) & 1;
 }
 
+/* Whether all eight bytes at p are plain, in a few word operations rather
+ * than a lookup per byte: a byte below 0x20 borrows in w - 0x20.., a '"'
+ * or '\\' becomes zero and borrows once xor'ed, and a byte that is not
+ * ASCII has its top bit set. A borrow only starts at a byte that is not
+ * plain, so whether any top bit is set is exact for the word as a whole. */
+static bool word_plain(const unsigned char *p)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+	return (((w - ones * 0x20) | (quote - ones) | (backslash - ones) | w) & (ones * 0x80)) == 0;
+}
+
+/* The end of the run of plain bytes that starts at p[i]. */
+static size_t plain_run(const unsigned char *p, size_t i, size_t n)
+{
+	while (n - i >= 8 && word_plain(p + i))
+		i += 8;
+	/* Fewer than eight left: the string's last eight bytes in one word. If
+	 * any before p[i] is not plain, it fails and the loop below decides. */
+	if (i < n && n - i < 8 && n >= 8 && word_plain(p + n - 8))
+		return n;
+	while (i < n && json_plain(p[i]))
+		i++;
+	return i;
+}
+
 bool es_audit__buf_json_string(es_audit__buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	bool exact = true;
 	es_audit__buf_putc(b, '"');
 	for (size_t i = 0; i < n;) {
-		size_t run = i;
-		while (run < n && json_plain(p[run]))
-			run++;
+		size_t run = plain_run(p, i, n);
 		es_audit__buf_put(b, p + i, run - i);
 		if ((i = run) >= n)
 			break;

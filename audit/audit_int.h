@@ -59,6 +59,8 @@ static inline void es_audit__buf_putc(es_audit__buf *b, char c)
 void es_audit__buf_puts(es_audit__buf *b, const char *s);
 void es_audit__buf_u64(es_audit__buf *b, uint64_t v);
 void es_audit__buf_i64(es_audit__buf *b, int64_t v);
+/* p[0..n) as 2n lowercase hex digits at out (not terminated). */
+void es_audit__hex_text(char *out, const uint8_t *p, size_t n);
 void es_audit__buf_hex(es_audit__buf *b, const uint8_t *p, size_t n);
 void es_audit__buf_base64(es_audit__buf *b, const void *p, size_t n);
 /* Decodes standard base64 with padding into out (room for n / 4 * 3 bytes).

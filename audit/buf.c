@@ -85,16 +85,29 @@ void es_audit__buf_i64(es_audit__buf *b, int64_t v)
 	}
 }
 
+/* "00".."ff": both hex digits of a byte in one lookup (hashes are written
+ * twice per dump record). */
+static const char hex_pairs[] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+void es_audit__hex_text(char *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + 2 * i, hex_pairs + 2 * p[i], 2);
+}
+
 void es_audit__buf_hex(es_audit__buf *b, const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
 	if (!es_audit__buf_reserve(b, 2 * n))
 		return;
-	char *o = b->data + b->len;
-	for (size_t i = 0; i < n; i++) {
-		o[2 * i] = digits[p[i] >> 4];
-		o[2 * i + 1] = digits[p[i] & 15];
-	}
+	es_audit__hex_text(b->data + b->len, p, n);
 	b->len += 2 * n;
 }
 
@@ -174,15 +187,41 @@ static bool json_plain(unsigned char c)
 	return (plain[c >> 6] >> (c & 63)) & 1;
 }
 
+/* Whether all eight bytes at p are plain, in a few word operations rather
+ * than a lookup per byte: a byte below 0x20 borrows in w - 0x20.., a '"'
+ * or '\\' becomes zero and borrows once xor'ed, and a byte that is not
+ * ASCII has its top bit set. A borrow only starts at a byte that is not
+ * plain, so whether any top bit is set is exact for the word as a whole. */
+static bool word_plain(const unsigned char *p)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+	return (((w - ones * 0x20) | (quote - ones) | (backslash - ones) | w) & (ones * 0x80)) == 0;
+}
+
+/* The end of the run of plain bytes that starts at p[i]. */
+static size_t plain_run(const unsigned char *p, size_t i, size_t n)
+{
+	while (n - i >= 8 && word_plain(p + i))
+		i += 8;
+	/* Fewer than eight left: the string's last eight bytes in one word. If
+	 * any before p[i] is not plain, it fails and the loop below decides. */
+	if (i < n && n - i < 8 && n >= 8 && word_plain(p + n - 8))
+		return n;
+	while (i < n && json_plain(p[i]))
+		i++;
+	return i;
+}
+
 bool es_audit__buf_json_string(es_audit__buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	bool exact = true;
 	es_audit__buf_putc(b, '"');
 	for (size_t i = 0; i < n;) {
-		size_t run = i;
-		while (run < n && json_plain(p[run]))
-			run++;
+		size_t run = plain_run(p, i, n);
 		es_audit__buf_put(b, p + i, run - i);
 		if ((i = run) >= n)
 			break;

@@ -37,11 +37,7 @@ void es_audit__sha256(es_audit__hasher *h, uint8_t out[ES_AUDIT_HASH_SIZE], cons
 
 void es_audit__hex(char out[ES_HASH_HEX_SIZE], const uint8_t hash[ES_AUDIT_HASH_SIZE])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < ES_AUDIT_HASH_SIZE; i++) {
-		out[2 * i] = digits[hash[i] >> 4];
-		out[2 * i + 1] = digits[hash[i] & 15];
-	}
+	es_audit__hex_text(out, hash, ES_AUDIT_HASH_SIZE);
 	out[ES_AUDIT_HEX] = '\0';
 }
 

@@ -26,9 +26,14 @@ typedef struct dumper {
 	es_dump_stats st;
 	es_audit__writer *w;  /* seals and writes, on its own thread */
 	es_audit__buf line;   /* the record being built */
-	es_audit__buf scratch; /* data / metadata JSON before it is placed */
+	es_audit__buf scratch; /* a CSV cell, or a record that is not an event, before it is placed */
 	es_audit__buf decoded; /* a lossy payload's decoded form, kept for its note */
 	es_audit__time_cache times;
+	/* recorded_at's two cells (text, separator, number) as last written */
+	bool at_valid;
+	int64_t at_ns;
+	size_t at_len;
+	char at_text[96];
 	es_arena arena;
 	uint64_t first, last;  /* positions to read, inclusive */
 	uint64_t read;         /* events read (filtered or not) */
@@ -211,9 +216,9 @@ static int put_metadata(es_audit__buf *b, const es_event *ev)
 	return 0;
 }
 
-static void put_raw(dumper *d, const es_event *ev, const char *note, const es_audit__buf *decoded)
+static void put_raw(dumper *d, es_audit__buf *b, const es_event *ev, const char *note,
+                    const es_audit__buf *decoded)
 {
-	es_audit__buf *b = &d->scratch;
 	ES_AUDIT_PUT_LIT(b, "{\"@base64\":\"");
 	es_audit__buf_base64(b, ev->payload, ev->payload_len);
 	ES_AUDIT_PUT_LIT(b, "\",\"@note\":");
@@ -247,8 +252,9 @@ static const char *lossy_note(unsigned lossy)
 	       "@decoded shows its fields";
 }
 
-/* The data member: the payload decoded to JSON, or base64 with a note. */
-static void put_data(dumper *d, const es_event *ev)
+/* The data member, appended to b: the payload decoded to JSON, or base64
+ * with a note. */
+static void put_data(dumper *d, es_audit__buf *b, const es_event *ev)
 {
 	const es_dump_options *o = d->o;
 	const ProtobufCMessageDescriptor *desc =
@@ -257,7 +263,7 @@ static void put_data(dumper *d, const es_event *ev)
 	if (!desc) {
 		snprintf(note, sizeof note, "no descriptor for type '%s' at schema version %u",
 		         ev->type, ev->schema_version);
-		put_raw(d, ev, note, NULL);
+		put_raw(d, b, ev, note, NULL);
 		return;
 	}
 	ProtobufCAllocator alloc = es_audit__allocator(&d->arena);
@@ -265,20 +271,20 @@ static void put_data(dumper *d, const es_event *ev)
 	if (!msg) {
 		snprintf(note, sizeof note, "the payload does not decode as %.*s",
 		         ES_TYPE_NAME_MAX, desc->name);
-		put_raw(d, ev, note, NULL);
+		put_raw(d, b, ev, note, NULL);
 		return;
 	}
-	size_t mark = d->scratch.len;
-	unsigned lossy = es_audit__pb_to_json(&d->scratch, msg);
+	size_t mark = b->len;
+	unsigned lossy = es_audit__pb_to_json(b, msg);
 	if (!lossy && !canonical(d, msg, ev))
 		lossy = NONCANONICAL;
 	if (!lossy)
 		return;
 	/* Keep the decoded form for the reader only when it parses back. */
 	d->decoded.len = 0;
-	es_audit__buf_put(&d->decoded, d->scratch.data + mark, d->scratch.len - mark);
-	d->scratch.len = mark;
-	put_raw(d, ev, lossy_note(lossy), lossy & ES_AUDIT_LOSSY_UTF8 ? NULL : &d->decoded);
+	es_audit__buf_put(&d->decoded, b->data + mark, b->len - mark);
+	b->len = mark;
+	put_raw(d, b, ev, lossy_note(lossy), lossy & ES_AUDIT_LOSSY_UTF8 ? NULL : &d->decoded);
 }
 
 static void put_optional_time(es_audit__buf *b, int64_t ns, bool csv)
@@ -298,6 +304,26 @@ static void put_optional_id(es_audit__buf *b, const uint8_t id[16], bool csv)
 		ES_AUDIT_PUT_LIT(b, "null");
 }
 
+/* recorded_at as text, then as a number after sep. All events of a batch
+ * share it, so most events repeat the previous event's bytes. */
+static void put_recorded_at(dumper *d, es_audit__buf *b, int64_t ns, const char *sep)
+{
+	if (d->at_valid && d->at_ns == ns) {
+		es_audit__buf_put(b, d->at_text, d->at_len);
+		return;
+	}
+	size_t mark = b->len;
+	es_audit__buf_time_cached(b, &d->times, ns, d->o->format == ES_DUMP_JSONL);
+	es_audit__buf_puts(b, sep);
+	es_audit__buf_i64(b, ns);
+	d->at_valid = !b->failed && b->len - mark <= sizeof d->at_text;
+	if (d->at_valid) {
+		d->at_ns = ns;
+		d->at_len = b->len - mark;
+		memcpy(d->at_text, b->data + mark, d->at_len);
+	}
+}
+
 static int event_jsonl(dumper *d, const es_event *ev)
 {
 	es_audit__buf *b = &d->line;
@@ -314,9 +340,7 @@ static int event_jsonl(dumper *d, const es_event *ev)
 	ES_AUDIT_PUT_LIT(b, ",\"schema_version\":");
 	es_audit__buf_u64(b, ev->schema_version);
 	ES_AUDIT_PUT_LIT(b, ",\"recorded_at\":");
-	es_audit__buf_time_cached(b, &d->times, ev->recorded_at, true);
-	ES_AUDIT_PUT_LIT(b, ",\"recorded_at_ns\":");
-	es_audit__buf_i64(b, ev->recorded_at);
+	put_recorded_at(d, b, ev->recorded_at, ",\"recorded_at_ns\":");
 	ES_AUDIT_PUT_LIT(b, ",\"occurred_at\":");
 	put_optional_time(b, ev->occurred_at, false);
 	ES_AUDIT_PUT_LIT(b, ",\"correlation_id\":");
@@ -326,9 +350,7 @@ static int event_jsonl(dumper *d, const es_event *ev)
 	ES_AUDIT_PUT_LIT(b, ",\"metadata\":");
 	int rc = put_metadata(b, ev);
 	ES_AUDIT_PUT_LIT(b, ",\"data\":");
-	put_data(d, ev);
-	es_audit__buf_put(b, d->scratch.data, d->scratch.len);
-	d->scratch.len = 0;
+	put_data(d, b, ev);
 	return rc;
 }
 
@@ -347,9 +369,7 @@ static int event_csv(dumper *d, const es_event *ev)
 	es_audit__buf_putc(b, ',');
 	es_audit__buf_u64(b, ev->schema_version);
 	es_audit__buf_putc(b, ',');
-	es_audit__buf_time_cached(b, &d->times, ev->recorded_at, false);
-	es_audit__buf_putc(b, ',');
-	es_audit__buf_i64(b, ev->recorded_at);
+	put_recorded_at(d, b, ev->recorded_at, ",");
 	es_audit__buf_putc(b, ',');
 	put_optional_time(b, ev->occurred_at, true);
 	es_audit__buf_putc(b, ',');
@@ -361,7 +381,7 @@ static int event_csv(dumper *d, const es_event *ev)
 	es_audit__buf_csv_cell(b, d->scratch.data, d->scratch.len);
 	d->scratch.len = 0;
 	es_audit__buf_putc(b, ',');
-	put_data(d, ev);
+	put_data(d, &d->scratch, ev);
 	es_audit__buf_csv_cell(b, d->scratch.data, d->scratch.len);
 	d->scratch.len = 0;
 	return rc;

@@ -229,8 +229,13 @@ struct es_iter {
 	uint64_t next_position;
 	uint64_t name_id;
 	char name[ES_STREAM_NAME_MAX + 1];
-	const char *read_name;      /* the read's copy of name (stream iterators) */
+	const char *read_name;      /* the read's copy of name */
+	uint64_t read_name_id;      /* the stream it names */
 	uint64_t read_name_gen;     /* the read generation it belongs to */
+	/* log iterators: a cursor on the events and the key it is on, if any */
+	MDB_cursor *events;
+	bool events_at;
+	uint64_t events_sid, events_version;
 };
 
 static int iter_new(es_iter **out, es_read *rd, MDB_dbi dbi, es_direction dir, size_t limit)
@@ -281,6 +286,11 @@ int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position, es_direction
 	int rc = iter_new(out, rd, rd->db->dbi.log, dir, limit);
 	if (rc)
 		return rc;
+	if ((rc = mdb_cursor_open(rd->txn, rd->db->dbi.events, &(*out)->events))) {
+		es_iter_free(*out);
+		*out = NULL;
+		return es__error_lmdb(rc, "creating an iterator");
+	}
 	(*out)->is_log = true;
 	/* Positions start at 1; forward from 0 means from the start. */
 	(*out)->next_position = dir == ES_FORWARD && from_position == 0 ? 1 : from_position;
@@ -292,6 +302,7 @@ void es_iter_free(es_iter *it)
 	if (!it)
 		return;
 	mdb_cursor_close(it->cur);
+	mdb_cursor_close(it->events);
 	es__free(it);
 }
 
@@ -316,13 +327,28 @@ static int iter_sync(es_iter *it)
 	if (it->generation == it->rd->generation)
 		return 0;
 	int rc = mdb_cursor_renew(it->rd->txn, it->cur);
+	if (rc == 0 && it->events)
+		rc = mdb_cursor_renew(it->rd->txn, it->events);
 	if (rc)
 		return es__error_lmdb(rc, "renewing an iterator");
 	it->started = false;
+	it->events_at = false;
 	if (!it->is_log && (rc = stream_refresh(it)))
 		return rc;
 	it->generation = it->rd->generation;
 	return 0;
+}
+
+/* The read's copy of the name of stream sid (it->name), which outlives the
+ * iterator: looked up once per stream and read generation, not per event. */
+static const char *iter_read_name(es_iter *it, uint64_t sid)
+{
+	if (!it->read_name || it->read_name_id != sid || it->read_name_gen != it->rd->generation) {
+		it->read_name = read_stream_name(it->rd, sid, it->name);
+		it->read_name_id = sid;
+		it->read_name_gen = it->rd->generation;
+	}
+	return it->read_name;
 }
 
 static int stream_next(es_event *ev, es_iter *it)
@@ -342,13 +368,7 @@ static int stream_next(es_event *ev, es_iter *it)
 		return es__error_set(ES_ECORRUPT, "stream '%s' version %lld is missing from the store",
 		                     it->name, (long long)it->next);
 	it->started = true;
-	/* The read's copy of the name outlives the iterator; look it up once per
-	 * read generation, not per event. */
-	if (!it->read_name || it->read_name_gen != it->rd->generation) {
-		it->read_name = read_stream_name(it->rd, it->stream_id, it->name);
-		it->read_name_gen = it->rd->generation;
-	}
-	const char *name = it->read_name;
+	const char *name = iter_read_name(it, it->stream_id);
 	if (!name)
 		return ES_ENOMEM;
 	if ((rc = es__event_fill(ev, it->rd, &v, name, it->next)))
@@ -372,6 +392,30 @@ static int log_stream_name(es_iter *it, uint64_t sid)
 	it->name[len] = '\0';
 	it->name_id = sid;
 	return 0;
+}
+
+/* The record of stream sid at version. The log visits a stream's versions
+ * in order for as long as its events were appended together, so the events
+ * cursor usually finds the record one step on instead of descending the
+ * tree from its root, which cost more than the rest of the read. */
+static int log_record(MDB_val *rec, es_iter *it, uint64_t sid, int64_t version)
+{
+	bool forward = it->dir == ES_FORWARD;
+	uint8_t key[16];
+	es__event_key(key, sid, version);
+	MDB_val k;
+	/* Unsigned, so that a corrupt version at either end cannot overflow. */
+	bool adjacent = it->events_at && it->events_sid == sid &&
+	                it->events_version + (uint64_t)(forward ? 1 : -1) == (uint64_t)version;
+	int rc = adjacent ? mdb_cursor_get(it->events, &k, rec, forward ? MDB_NEXT : MDB_PREV) : MDB_NOTFOUND;
+	if (rc || k.mv_size != 16 || memcmp(k.mv_data, key, 16) != 0) {
+		k = (MDB_val){ 16, key };
+		rc = mdb_cursor_get(it->events, &k, rec, MDB_SET_KEY);
+	}
+	it->events_at = rc == 0;
+	it->events_sid = sid;
+	it->events_version = (uint64_t)version;
+	return rc;
 }
 
 static int log_next(es_event *ev, es_iter *it)
@@ -401,11 +445,11 @@ static int log_next(es_event *ev, es_iter *it)
 	int64_t version = (int64_t)es__get_be64((const uint8_t *)v.mv_data + 8);
 	if ((rc = log_stream_name(it, sid)))
 		return rc;
-	MDB_val ek = { 16, v.mv_data }, ev_val;
-	if ((rc = mdb_get(it->rd->txn, it->rd->db->dbi.events, &ek, &ev_val)))
+	MDB_val ev_val;
+	if ((rc = log_record(&ev_val, it, sid, version)))
 		return es__error_set(ES_ECORRUPT, "log position %llu points at stream '%s' version %lld, "
 		                     "which is missing", (unsigned long long)position, it->name, (long long)version);
-	const char *name = read_stream_name(it->rd, sid, it->name);
+	const char *name = iter_read_name(it, sid);
 	if (!name)
 		return ES_ENOMEM;
 	if ((rc = es__event_fill(ev, it->rd, &ev_val, name, version)))

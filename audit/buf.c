@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/alloc.h"
 #include "audit_int.h"
 
 void es_audit__buf_free(es_audit__buf *b)
 {
-	free(b->data);
+	es__free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->failed = false;
@@ -34,7 +35,7 @@ bool es_audit__buf_grow(es_audit__buf *b, size_t extra)
 		}
 		cap *= 2;
 	}
-	char *p = realloc(b->data, cap);
+	char *p = es__realloc(b->data, cap);
 	if (!p) {
 		b->failed = true;
 		return false;
@@ -242,6 +243,8 @@ bool es_audit__buf_json_string(es_audit__buf *b, const char *s, size_t n)
 
 void es_audit__buf_csv_cell(es_audit__buf *b, const char *s, size_t n)
 {
+	if (n == 0) /* an empty cell is nothing; s may be NULL (a buffer that failed to grow) */
+		return;
 	if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n)) {
 		es_audit__buf_put(b, s, n);
 		return;

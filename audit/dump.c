@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/alloc.h"
 #include "audit_int.h"
 
 #define ARENA_BYTES (64 * 1024)
@@ -81,10 +82,12 @@ static int write_error(int err)
 }
 
 /* Hands the record in d->line to the writer thread, which seals it onto
- * the chain and writes it. */
+ * the chain and writes it. Parts of a record are built in scratch and
+ * decoded first: a failed allocation in any of them fails the record, or
+ * it would go out with a short cell. */
 static int seal_emit(dumper *d)
 {
-	if (d->line.failed)
+	if (d->line.failed || d->scratch.failed || d->decoded.failed)
 		return es_error_set(ES_ENOMEM, "building a dump record: out of memory");
 	int rc = es_audit__writer_put(d->w, d->line.data, d->line.len);
 	d->line.len = 0;
@@ -615,7 +618,7 @@ int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options
 	int rc = check_options(opts);
 	if (rc)
 		return rc;
-	dumper *d = calloc(1, sizeof *d);
+	dumper *d = es__calloc(1, sizeof *d);
 	if (!d)
 		return es_error_set(ES_ENOMEM, "es_dump: out of memory");
 	d->db = db;
@@ -645,6 +648,6 @@ int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options
 	es_audit__buf_free(&d->line);
 	es_audit__buf_free(&d->scratch);
 	es_audit__buf_free(&d->decoded);
-	free(d);
+	es__free(d);
 	return rc;
 }

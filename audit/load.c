@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../engine/alloc.h"
 #include "audit_int.h"
 
 #define ARENA_BYTES (256 * 1024)
@@ -88,7 +89,7 @@ static int collect_fix(loader *l, const char *rec, size_t len, uint64_t line)
 		rc = line_error(ES_ECORRUPT, line, "malformed stream-state record");
 	else if (l->n_fixes == l->cap_fixes) {
 		size_t cap = l->cap_fixes ? 2 * l->cap_fixes : 16;
-		stream_fix *p = realloc(l->fixes, cap * sizeof *p);
+		stream_fix *p = es__realloc(l->fixes, cap * sizeof *p);
 		if (!p)
 			rc = es_error_set(ES_ENOMEM, "loading: out of memory");
 		else {
@@ -96,7 +97,7 @@ static int collect_fix(loader *l, const char *rec, size_t len, uint64_t line)
 			l->cap_fixes = cap;
 		}
 	}
-	if (rc == 0 && !(f.name = strdup(name)))
+	if (rc == 0 && !(f.name = es__strdup(name)))
 		rc = es_error_set(ES_ENOMEM, "loading: out of memory");
 	if (rc == 0) {
 		f.head = json_integer_value(head);
@@ -508,13 +509,13 @@ static int run(loader *l, FILE *in)
 static void loader_free(loader *l)
 {
 	for (size_t i = 0; i < l->n_fixes; i++)
-		free(l->fixes[i].name);
-	free(l->fixes);
-	free(l->events);
-	free(l->positions);
-	free(l->entries);
+		es__free(l->fixes[i].name);
+	es__free(l->fixes);
+	es__free(l->events);
+	es__free(l->positions);
+	es__free(l->entries);
 	es_arena_release(&l->arena);
-	free(l);
+	es__free(l);
 }
 
 int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts)
@@ -527,12 +528,12 @@ int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts
 	if (opts->version != ES_LOAD_OPTIONS_VERSION)
 		return es_error_set(ES_EINVAL, "es_load: unknown options version %u", opts->version);
 	int rc;
-	loader *l = calloc(1, sizeof *l);
+	loader *l = es__calloc(1, sizeof *l);
 	size_t batch = opts->batch_events ? opts->batch_events : ES_LOAD_BATCH;
 	if (l) {
-		l->events = calloc(batch, sizeof *l->events);
-		l->positions = calloc(batch, sizeof *l->positions);
-		l->entries = calloc(batch, sizeof *l->entries);
+		l->events = es__calloc(batch, sizeof *l->events);
+		l->positions = es__calloc(batch, sizeof *l->positions);
+		l->entries = es__calloc(batch, sizeof *l->entries);
 	}
 	if (!l || !l->events || !l->positions || !l->entries) {
 		if (l)

@@ -2,7 +2,7 @@
  * paths.c - the scenarios of the fault suite (paths.h): open, append, batch
  * commit, stream and log reads, aggregate loads with snapshots and
  * upcasting, commands, snapshot writes, thinning and rebuilding, registry
- * builds and the integrity check.
+ * builds, the integrity check and dumps.
  *
  * Every scenario releases whatever it acquired on every path, failure or
  * not, and returns the first error.
@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <evstore/audit.h>
 
 #include "legacy_events.h"
 #include "paths.h"
@@ -467,6 +469,41 @@ static int p_bank_registry(uint64_t *d, es_db *db, const char *dir)
 	return rc;
 }
 
+/* ---- audit ---- */
+
+/* Dumps the store and folds every byte of the dump into the digest: a
+ * failure absorbed on the way must not change a single byte. */
+static int dump_as(uint64_t *d, es_db *db, es_dump_format format)
+{
+	FILE *f = tmpfile();
+	if (!f)
+		return es_error_set(ES_EIO, "tmpfile failed");
+	es_dump_options o = ES_DUMP_OPTIONS_INIT;
+	o.format = format;
+	es_dump_stats st;
+	int rc = es_dump(&st, db, f, &o);
+	if (rc == 0) {
+		mix(d, st.events);
+		rewind(f);
+		for (int c; (c = getc(f)) != EOF;)
+			mix(d, (uint64_t)c);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int p_dump_jsonl(uint64_t *d, es_db *db, const char *dir)
+{
+	(void)dir;
+	return dump_as(d, db, ES_DUMP_JSONL);
+}
+
+static int p_dump_csv(uint64_t *d, es_db *db, const char *dir)
+{
+	(void)dir;
+	return dump_as(d, db, ES_DUMP_CSV);
+}
+
 static int p_check(uint64_t *d, es_db *db, const char *dir)
 {
 	(void)dir;
@@ -499,6 +536,8 @@ const fault_path fault_paths[] = {
 	{ "snapshot-thin", p_thin, FP_STORE, true },
 	{ "snapshot-rebuild", p_rebuild, FP_STORE, true },
 	{ "check", p_check, FP_STORE, false },
+	{ "dump-jsonl", p_dump_jsonl, FP_STORE, false },
+	{ "dump-csv", p_dump_csv, FP_STORE, false },
 	{ "registry-build", p_registry, FP_NONE, false },
 	/* Last: the registry it builds is kept for the process. */
 	{ "bank-registry", p_bank_registry, FP_NONE, false },

@@ -97,9 +97,10 @@ typedef struct es_allocator {
  * upcaster registry (es_bank_registry) is built on first use and kept for the
  * process; it is never freed, so it does not mind.
  *
- * Not covered: LMDB's and protobuf-c's internal allocations (environments,
- * transactions, cursors, unpacked snapshot messages), the audit module's
- * (es_dump, es_dump_verify, es_load use libc), and memory that crosses
+ * Not covered: LMDB's, protobuf-c's, OpenSSL's and jansson's internal
+ * allocations (environments, transactions, cursors, unpacked messages,
+ * digest contexts, parsed JSON), getline's line buffer in es_dump_verify
+ * and es_load, and memory that crosses
  * the API by a malloc/free contract (the array es_snapshot_list returns,
  * which the caller free()s, and the buffer an aggregate's snapshot_encode
  * returns, which evstore free()s): those stay with libc.

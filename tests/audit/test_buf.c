@@ -4,6 +4,7 @@
  * floating point that reads back bit for bit, base64, UUIDs and times.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
@@ -54,6 +55,31 @@ START_TEST(test_json_strings)
 	/* A NUL inside the given length is escaped, not a terminator. */
 	ck_assert(es_audit__buf_json_string(&b, "a\0b", 3));
 	ck_assert_str_eq(text(&b), "\"a\\u0000b\"");
+	es_audit__buf_free(&b);
+}
+END_TEST
+
+/* One special byte at every place in plain strings of 1..40 bytes: the
+ * scan that takes plain bytes eight at a time must stop exactly on it,
+ * also within the last eight. */
+START_TEST(test_json_special_at_every_place)
+{
+	static const struct { char c; const char *escaped; bool exact; } special[] = {
+		{ '"', "\\\"", true }, { '\\', "\\\\", true }, { '\n', "\\n", true },
+		{ '\x01', "\\u0001", true }, { '\x80', "\\udc80", false }, { '\x7f', "\x7f", true },
+	};
+	es_audit__buf b = { 0 };
+	char in[41], want[64];
+	for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t at = 0; at < len; at++) {
+				memset(in, 'a', len);
+				in[at] = special[k].c;
+				ck_assert_int_eq(es_audit__buf_json_string(&b, in, len), special[k].exact);
+				snprintf(want, sizeof want, "\"%.*s%s%.*s\"", (int)at, in, special[k].escaped,
+				         (int)(len - at - 1), in + at + 1);
+				ck_assert_str_eq(text(&b), want);
+			}
 	es_audit__buf_free(&b);
 }
 END_TEST
@@ -211,6 +237,7 @@ TCase *es_tc_buf(void)
 	TCase *tc = tcase_create("buf");
 	tcase_add_test(tc, test_integers);
 	tcase_add_test(tc, test_json_strings);
+	tcase_add_test(tc, test_json_special_at_every_place);
 	tcase_add_test(tc, test_json_not_utf8);
 	tcase_add_test(tc, test_csv_cells);
 	tcase_add_test(tc, test_doubles);

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test asan fuzz coverage clean
+.PHONY: all deps configure build demo test asan tsan fuzz coverage clean
 
 all: build
 
@@ -34,6 +34,12 @@ asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan \
 	  CMAKE_FLAGS="-DES_ENABLE_ASAN=ON -DES_ENABLE_UBSAN=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# The whole suite under ThreadSanitizer: group commit, concurrent reads and
+# the dump's writer thread.
+tsan:
+	@$(MAKE) --no-print-directory test BUILD=build-tsan \
+	  CMAKE_FLAGS="-DES_ENABLE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug"
+
 # Each libFuzzer target for FUZZ_SECONDS (clang, ASan+UBSan), from its seed
 # corpus; a crash fails the run (scripts/fuzz.sh says where it is saved).
 FUZZ_SECONDS ?= 10
@@ -49,4 +55,4 @@ coverage:
 	@scripts/coverage.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-cov
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-cov

@@ -1,8 +1,10 @@
 /*
  * faultalloc.c - the failing allocator (faultalloc.h). Only the failure of
  * the armed allocation is injected: everything else goes to libc, so the
- * blocks are libc's and LeakSanitizer sees them as usual.
+ * blocks are libc's and LeakSanitizer sees them as usual. A dump allocates
+ * from its writer thread too, so the counts are kept under a lock.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <evstore/errors.h>
@@ -29,23 +31,32 @@ typedef struct fault_state {
 } fault_state;
 
 static fault_state fs;
+static pthread_mutex_t fs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* One more allocation; false if it is to fail. */
 static bool admit(void)
 {
+	pthread_mutex_lock(&fs_lock);
 	fs.count++;
-	if (fs.fail_at && (fs.count == fs.fail_at || (fs.persistent && fs.count > fs.fail_at))) {
-		fs.failed = true;
-		return false;
-	}
-	return true;
+	bool fail = fs.fail_at && (fs.count == fs.fail_at || (fs.persistent && fs.count > fs.fail_at));
+	fs.failed |= fail;
+	pthread_mutex_unlock(&fs_lock);
+	return !fail;
+}
+
+static void add_live(long n)
+{
+	pthread_mutex_lock(&fs_lock);
+	fs.live += n;
+	pthread_mutex_unlock(&fs_lock);
 }
 
 static void *fa_malloc(size_t size, void *payload)
 {
 	(void)payload;
 	void *p = admit() ? malloc(size) : NULL;
-	fs.live += p != NULL;
+	if (p)
+		add_live(1);
 	return p;
 }
 
@@ -59,7 +70,7 @@ static void *fa_realloc(void *ptr, size_t size, void *payload)
 static void fa_free(void *ptr, void *payload)
 {
 	(void)payload;
-	fs.live--;
+	add_live(-1);
 	free(ptr);
 }
 
@@ -71,20 +82,40 @@ void fa_install(void)
 
 void fa_arm(long n, bool persistent)
 {
+	pthread_mutex_lock(&fs_lock);
 	fs.fail_at = n;
 	fs.persistent = persistent;
 	fs.count = 0;
 	fs.failed = false;
+	pthread_mutex_unlock(&fs_lock);
 }
 
 void fa_disarm(void)
 {
+	pthread_mutex_lock(&fs_lock);
 	fs.fail_at = 0;
+	pthread_mutex_unlock(&fs_lock);
 }
 
-bool fa_failed(void) { return fs.failed; }
-long fa_count(void) { return fs.count; }
-long fa_live(void) { return fs.live; }
+/* Read under the lock, like every write. */
+static long read_locked(const long *field)
+{
+	pthread_mutex_lock(&fs_lock);
+	long v = *field;
+	pthread_mutex_unlock(&fs_lock);
+	return v;
+}
+
+bool fa_failed(void)
+{
+	pthread_mutex_lock(&fs_lock);
+	bool failed = fs.failed;
+	pthread_mutex_unlock(&fs_lock);
+	return failed;
+}
+
+long fa_count(void) { return read_locked(&fs.count); }
+long fa_live(void) { return read_locked(&fs.live); }
 
 bool fa_lsan_clean(void)
 {

@@ -138,12 +138,10 @@ int es__record_decode(es_record_view *out, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* Metadata is walked lazily: the fold path never pays for it. */
-int es_event_metadata_next(const es_event *ev, size_t *cursor, const char **key,
-                           size_t *key_len, const char **value, size_t *value_len)
+/* One pair from *cursor on; the codes without messages. */
+static int metadata_step(const es_event *ev, size_t *cursor, const char **key,
+                         size_t *key_len, const char **value, size_t *value_len)
 {
-	if (!ev || !cursor || !key || !key_len || !value || !value_len)
-		return ES_EINVAL;
 	const uint8_t *m = ev->metadata;
 	size_t len = ev->metadata_len;
 	size_t at = *cursor ? *cursor : 4;
@@ -170,4 +168,18 @@ int es_event_metadata_next(const es_event *ev, size_t *cursor, const char **key,
 	*value_len = sizes[1];
 	*cursor = at;
 	return 0;
+}
+
+/* Metadata is walked lazily: the fold path never pays for it. */
+int es_event_metadata_next(const es_event *ev, size_t *cursor, const char **key,
+                           size_t *key_len, const char **value, size_t *value_len)
+{
+	if (!ev || !cursor || !key || !key_len || !value || !value_len)
+		return es_error_set(ES_EINVAL, "es_event_metadata_next: ev, cursor, key, key_len, value "
+		                    "and value_len are required");
+	int rc = metadata_step(ev, cursor, key, key_len, value, value_len);
+	if (rc == ES_ECORRUPT)
+		return es_error_set(rc, "stream '%s' version %lld: its metadata is malformed after byte %zu",
+		                    ev->stream ? ev->stream : "?", (long long)ev->version, *cursor);
+	return rc;
 }

@@ -261,7 +261,30 @@ START_TEST(metadata_next_bad_arguments)
 	ck_assert_es(es_event_metadata_next(&ev, NULL, &k, &klen, &v, &vlen), ES_EINVAL);
 	ck_assert_es(es_event_metadata_next(&ev, &cursor, NULL, &klen, &v, &vlen), ES_EINVAL);
 	ck_assert_es(es_event_metadata_next(&ev, &cursor, &k, &klen, &v, NULL), ES_EINVAL);
+	et_assert_msg_has("value_len are required");
 	ck_assert_es(es_event_metadata_next(&ev, &cursor, &k, &klen, &v, &vlen), ES_ITEROVER);
+}
+END_TEST
+
+/* Metadata whose second entry claims more bytes than there are: the first
+ * pair still reads, then ES_ECORRUPT names the event and where it broke. */
+START_TEST(metadata_next_malformed)
+{
+	static const uint8_t bytes[] = { 2, 0, 0, 0, 1, 0, 0, 0, 'k', 1, 0, 0, 0, 'v',
+	                                 1, 0, 0, 0, 'x', 99, 0, 0, 0, 'y' };
+	es_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.stream = "meta";
+	ev.version = 7;
+	ev.metadata = bytes;
+	ev.metadata_len = sizeof bytes;
+	size_t cursor = 0, klen, vlen;
+	const char *k, *v;
+	ck_assert_es(es_event_metadata_next(&ev, &cursor, &k, &klen, &v, &vlen), 0);
+	ck_assert_uint_eq(klen, 1);
+	ck_assert_int_eq(k[0], 'k');
+	ck_assert_es(es_event_metadata_next(&ev, &cursor, &k, &klen, &v, &vlen), ES_ECORRUPT);
+	et_assert_msg_has("stream 'meta' version 7: its metadata is malformed after byte 14");
 }
 END_TEST
 
@@ -504,6 +527,7 @@ TCase *es_tc_read(void)
 	tcase_add_test(tc, log_of_empty_store);
 	tcase_add_test(tc, fields_round_trip);
 	tcase_add_test(tc, metadata_next_bad_arguments);
+	tcase_add_test(tc, metadata_next_malformed);
 	tcase_add_test(tc, renew_continues_log_iterator);
 	tcase_add_test(tc, renew_continues_stream_iterator);
 	tcase_add_test(tc, renew_sees_deletes);

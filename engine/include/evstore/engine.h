@@ -348,7 +348,8 @@ typedef struct es_event {
 /**
  * Walk an event's metadata. Start with *cursor = 0; each call yields one
  * pair (not NUL-terminated; lengths given) and advances *cursor.
- * @return 0 with a pair, ES_ITEROVER at the end, ES_ECORRUPT if malformed.
+ * @return 0 with a pair, ES_ITEROVER at the end, ES_ECORRUPT if malformed
+ *   (the message names the event and the byte), ES_EINVAL for a NULL argument.
  */
 int es_event_metadata_next(const es_event *ev, size_t *cursor,
                            const char **key, size_t *key_len,

@@ -176,3 +176,26 @@ const char *counter_snapshots(es_db *db, const char *stream)
 	free(v);
 	return text;
 }
+
+size_t counter_snapshots_match_fold(const es_aggregate_type *t, const char *stream)
+{
+	es_read *rd;
+	int64_t *v;
+	size_t n;
+	es_snapshot_key key = { t->state_schema_version, 0 };
+	ck_assert_es(es_read_begin(&rd, ct_db), 0);
+	ck_assert_es(es_snapshot_list(&v, &n, rd, stream), 0);
+	for (size_t i = 0; i < n; i++) {
+		es_snapshot snap;
+		counter got, want;
+		ck_assert_es(es_snapshot_find(&snap, rd, stream, v[i], &key, NULL, NULL), 0);
+		ck_assert_int_eq(snap.version, v[i]);
+		t->init(&got);
+		ck_assert_int_eq(t->snapshot_decode(&got, snap.state, snap.state_len), 0);
+		counter_naive(&want, rd, t, stream, INT64_MAX, v[i]);
+		counter_assert_eq(&got, &want, stream);
+	}
+	free(v);
+	es_read_end(rd);
+	return n;
+}

@@ -50,6 +50,10 @@ void ct_teardown(void);
 /* Asserts two counter states are equal, naming `what`. */
 void counter_assert_eq(const counter *got, const counter *want, const char *what);
 
+/* Asserts every snapshot of stream is usable under t's key, decodes, and
+ * equals the naive fold at its version; returns how many there are. */
+size_t counter_snapshots_match_fold(const es_aggregate_type *t, const char *stream);
+
 /* The versions of a stream's snapshots, as "v1,v2,..." ("" if none). */
 const char *counter_snapshots(es_db *db, const char *stream);
 

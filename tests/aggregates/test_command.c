@@ -52,29 +52,6 @@ static es_load_info load_latest(const es_aggregate_type *t, const char *stream)
 	return info;
 }
 
-/* Every stored snapshot decodes to the naive fold at its version. */
-static void snapshots_match_fold(const es_aggregate_type *t, const char *stream)
-{
-	es_read *rd;
-	int64_t *v;
-	size_t n;
-	es_snapshot_key key = { t->state_schema_version, 0 };
-	ck_assert_es(es_read_begin(&rd, ct_db), 0);
-	ck_assert_es(es_snapshot_list(&v, &n, rd, stream), 0);
-	for (size_t i = 0; i < n; i++) {
-		es_snapshot snap;
-		counter got, want;
-		ck_assert_es(es_snapshot_find(&snap, rd, stream, v[i], &key, NULL, NULL), 0);
-		ck_assert_int_eq(snap.version, v[i]);
-		t->init(&got);
-		ck_assert_int_eq(t->snapshot_decode(&got, snap.state, snap.state_len), 0);
-		counter_naive(&want, rd, t, stream, INT64_MAX, v[i]);
-		counter_assert_eq(&got, &want, "snapshot");
-	}
-	free(v);
-	es_read_end(rd);
-}
-
 START_TEST(policy_boundaries_one_at_a_time)
 {
 	es_aggregate_type t = counter_type(5, 1);
@@ -88,7 +65,7 @@ START_TEST(policy_boundaries_one_at_a_time)
 		ck_assert_int_eq(info.snapshot_version, base);
 		ck_assert_uint_eq(info.events_folded, (uint64_t)((int64_t)count - 1 - base));
 	}
-	snapshots_match_fold(&t, S);
+	counter_snapshots_match_fold(&t, S);
 }
 END_TEST
 
@@ -112,7 +89,7 @@ START_TEST(policy_boundaries_several_per_command)
 	ck_assert_es(es_aggregate_load_at_version(&c, &info, ct_db, &t, S, 15), 0);
 	ck_assert_int_eq(info.snapshot_version, 9);
 	ck_assert_uint_eq(info.events_folded, 6);
-	snapshots_match_fold(&t, S);
+	counter_snapshots_match_fold(&t, S);
 }
 END_TEST
 
@@ -123,7 +100,7 @@ START_TEST(policy_default_never_and_no_codec)
 	ck_assert_str_eq(counter_snapshots(ct_db, S), "");
 	add_n(&dflt, S, 1);
 	ck_assert_str_eq(counter_snapshots(ct_db, S), "99");
-	snapshots_match_fold(&dflt, S);
+	counter_snapshots_match_fold(&dflt, S);
 
 	es_aggregate_type never = counter_type(UINT32_MAX, 1);
 	add_n(&never, T, 20);
@@ -380,7 +357,7 @@ START_TEST(threads_share_one_counter)
 	for (int v = EVERY - 1; v < THREADS * PER_THREAD; v += EVERY)
 		snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", *want ? "," : "", v);
 	ck_assert_str_eq(counter_snapshots(ct_db, S), want);
-	snapshots_match_fold(&t, S);
+	counter_snapshots_match_fold(&t, S);
 }
 END_TEST
 

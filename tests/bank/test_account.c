@@ -192,18 +192,8 @@ END_TEST
 
 static uint64_t rng_state;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
-
-static int64_t rnd_between(int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
-}
+static uint64_t rnd(void) { return es_test_random(&rng_state); }
+static int64_t rnd_between(int64_t lo, int64_t hi) { return es_test_random_between(&rng_state, lo, hi); }
 
 static const char *const ids[ACCOUNTS] = { "p0", "p1", "p2", "p3" };
 

@@ -356,22 +356,14 @@ typedef struct worker {
 	int rc;
 } worker;
 
-static uint64_t next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * UINT64_C(2685821657736338717);
-}
-
 /* Random transfers; refusals and lost races are fine, anything else is not. */
 static void transfer_loop(worker *w)
 {
 	for (int i = 0; i < C_TRANSFERS; i++) {
-		size_t a = next(&w->seed) % C_ACCOUNTS, b = next(&w->seed) % C_ACCOUNTS;
+		size_t a = es_test_random(&w->seed) % C_ACCOUNTS, b = es_test_random(&w->seed) % C_ACCOUNTS;
 		if (a == b)
 			b = (b + 1) % C_ACCOUNTS;
-		int64_t amount = 1 + (int64_t)(next(&w->seed) % 60000);
+		int64_t amount = 1 + (int64_t)(es_test_random(&w->seed) % 60000);
 		int rc = es_bank_transfer(w->db, c_ids[a], c_ids[b], amount, "concurrent");
 		if (rc == 0)
 			w->done++;
@@ -454,7 +446,7 @@ static void check_totals_in_the_past(const int64_t *deposit_at)
 	es_read_end(rd);
 	ck_assert_uint_eq(n, head);
 	for (int k = 0; k < 80; k++) {
-		int64_t t = times[next(&seed) % n];
+		int64_t t = times[es_test_random(&seed) % n];
 		int64_t got = total_as_of(t), want = opened_by(deposit_at, t);
 		ck_assert_msg(got == want, "total as of %lld: %lld, want %lld", (long long)t, (long long)got,
 		              (long long)want);

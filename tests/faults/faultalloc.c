@@ -97,25 +97,18 @@ void fa_disarm(void)
 	pthread_mutex_unlock(&fs_lock);
 }
 
-/* Read under the lock, like every write. */
-static long read_locked(const long *field)
+/* A copy taken under the lock, like every write. */
+static fault_state state(void)
 {
 	pthread_mutex_lock(&fs_lock);
-	long v = *field;
+	fault_state copy = fs;
 	pthread_mutex_unlock(&fs_lock);
-	return v;
+	return copy;
 }
 
-bool fa_failed(void)
-{
-	pthread_mutex_lock(&fs_lock);
-	bool failed = fs.failed;
-	pthread_mutex_unlock(&fs_lock);
-	return failed;
-}
-
-long fa_count(void) { return read_locked(&fs.count); }
-long fa_live(void) { return read_locked(&fs.live); }
+bool fa_failed(void) { return state().failed; }
+long fa_count(void) { return state().count; }
+long fa_live(void) { return state().live; }
 
 bool fa_lsan_clean(void)
 {

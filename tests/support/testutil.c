@@ -58,3 +58,16 @@ int es_test_run(Suite *s)
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+uint64_t es_test_random(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
+int64_t es_test_random_between(uint64_t *state, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(es_test_random(state) % (uint64_t)(hi - lo + 1));
+}

@@ -19,6 +19,12 @@ es_db *es_test_open(es_clock_fn clock, void *payload);
 /* A settable clock for tests: returns *(int64_t *)payload. */
 int64_t es_test_clock(void *payload);
 
+/* xorshift64*: a deterministic pseudo-random sequence from *state (not 0),
+ * so a failing property test fails the same way again. */
+uint64_t es_test_random(uint64_t *state);
+/* From es_test_random, in [lo, hi] (hi - lo small against 2^64). */
+int64_t es_test_random_between(uint64_t *state, int64_t lo, int64_t hi);
+
 /* Asserts rc == expected, printing es_error_last() on mismatch. */
 #define ck_assert_es(rc, expected)                                                       \
 	do {                                                                             \

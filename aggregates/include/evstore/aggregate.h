@@ -88,7 +88,7 @@ typedef struct es_load_info {
  *   ES_EDELETED, ES_ESCHEMA (an event type with no handler), ES_ECORRUPT,
  *   an apply function's error, ES_EINVAL, ES_ENOMEM.
  */
-int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
+ES_EXTERN int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
                       const es_aggregate_type *type, const char *stream, int64_t max_version);
 
 /**
@@ -97,7 +97,7 @@ int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
  * @return as es_aggregate_fold(), and ES_ENOTFOUND with a "did not exist at"
  *   message when the stream's first event was recorded after t.
  */
-int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
+ES_EXTERN int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
                             const es_aggregate_type *type, const char *stream, int64_t t);
 
 /**
@@ -105,17 +105,17 @@ int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
  * callers that walk events themselves (statements, histories).
  * @return 0, ES_ESCHEMA (no handler for the event's type), or the handler's error.
  */
-int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev);
+ES_EXTERN int es_aggregate_apply(const es_aggregate_type *type, void *state, const es_event *ev);
 
 /**
  * Load the latest state of an aggregate.
  * Errors as es_aggregate_fold().
  */
-int es_aggregate_load(void *state, es_load_info *info, es_db *db,
+ES_EXTERN int es_aggregate_load(void *state, es_load_info *info, es_db *db,
                       const es_aggregate_type *type, const char *stream);
 
 /** Load the state at an exact version. Errors as es_aggregate_fold(). */
-int es_aggregate_load_at_version(void *state, es_load_info *info, es_db *db,
+ES_EXTERN int es_aggregate_load_at_version(void *state, es_load_info *info, es_db *db,
                                  const es_aggregate_type *type, const char *stream,
                                  int64_t version);
 
@@ -124,7 +124,7 @@ int es_aggregate_load_at_version(void *state, es_load_info *info, es_db *db,
  * @return as es_aggregate_fold(), and ES_ENOTFOUND with a "did not exist at"
  *   message when the stream's first event was recorded after t.
  */
-int es_aggregate_load_as_of(void *state, es_load_info *info, es_db *db,
+ES_EXTERN int es_aggregate_load_as_of(void *state, es_load_info *info, es_db *db,
                             const es_aggregate_type *type, const char *stream, int64_t t);
 
 /**
@@ -134,7 +134,7 @@ int es_aggregate_load_as_of(void *state, es_load_info *info, es_db *db,
  * @param rebuilt  NULL, or receives the number of snapshots written
  * @return 0, or the first error met (the message names the stream).
  */
-int es_aggregate_rebuild_snapshots(size_t *rebuilt, es_db *db, const es_aggregate_type *type);
+ES_EXTERN int es_aggregate_rebuild_snapshots(size_t *rebuilt, es_db *db, const es_aggregate_type *type);
 
 /* ---- Commands ---------------------------------------------------------- */
 
@@ -147,7 +147,7 @@ typedef struct es_emit es_emit;
  * the payload is copied.
  * @return 0, ES_EINVAL (bad target), ES_ENOMEM.
  */
-int es_emit_event(es_emit *emit, size_t target, const char *type, uint32_t schema_version,
+ES_EXTERN int es_emit_event(es_emit *emit, size_t target, const char *type, uint32_t schema_version,
                   const void *payload, size_t payload_len);
 
 /**
@@ -197,7 +197,7 @@ typedef struct es_command_result {
  * @return 0, the decision's refusal (e.g. ES_EREJECTED), ES_ECONFLICT after
  *   max_attempts, or any error of the loads and of es_batch_commit().
  */
-int es_command_execute(es_command_result *out, es_db *db, const es_target *targets, size_t count,
+ES_EXTERN int es_command_execute(es_command_result *out, es_db *db, const es_target *targets, size_t count,
                        es_decide_fn decide, void *payload, const es_command_options *opts);
 
 #ifdef __cplusplus

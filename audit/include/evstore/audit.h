@@ -141,7 +141,7 @@ typedef struct es_dump_stats {
  * On failure the output holds a prefix of the dump with no trailer, which
  * es_dump_verify reports as truncated.
  */
-int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options *opts);
+ES_EXTERN int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options *opts);
 
 /** The first thing wrong with a dump file. */
 typedef enum es_verify_problem {
@@ -155,7 +155,7 @@ typedef enum es_verify_problem {
 } es_verify_problem;
 
 /** Short text for a problem ("changed", "removed", ...). Static, never NULL. */
-const char *es_verify_problem_str(es_verify_problem problem);
+ES_EXTERN const char *es_verify_problem_str(es_verify_problem problem);
 
 /** What es_dump_verify found. */
 typedef struct es_verify_result {
@@ -183,7 +183,7 @@ typedef struct es_verify_result {
  *   ES_EIO       reading failed; ES_EINVAL NULL arguments; ES_ENOMEM.
  * The thread's last error repeats out->message.
  */
-int es_dump_verify(es_verify_result *out, FILE *in);
+ES_EXTERN int es_dump_verify(es_verify_result *out, FILE *in);
 
 #define ES_LOAD_OPTIONS_VERSION 1
 /** Events per import transaction by default. */
@@ -231,7 +231,7 @@ typedef struct es_load_stats {
  *   ES_ESCHEMA  decoded data whose type has no descriptor;
  *   ES_EIO, ES_ENOSPC, ES_ENOMEM, or any error of es_batch_commit().
  */
-int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts);
+ES_EXTERN int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts);
 
 #ifdef __cplusplus
 }

@@ -44,7 +44,7 @@ typedef enum es_check_kind {
 } es_check_kind;
 
 /** Short text for a kind ("version gap", ...). Static, never NULL. */
-const char *es_check_kind_str(es_check_kind kind);
+ES_EXTERN const char *es_check_kind_str(es_check_kind kind);
 
 /** One problem. Borrowed: valid during the callback only. */
 typedef struct es_check_problem {
@@ -110,7 +110,7 @@ typedef struct es_check_stats {
  *   (the message gives how many); a callback's non-zero value; ES_EINVAL,
  *   ES_EBUSY, ES_EIO, ES_ENOMEM.
  */
-int es_check(es_check_stats *out, es_db *db, const es_check_options *opts);
+ES_EXTERN int es_check(es_check_stats *out, es_db *db, const es_check_options *opts);
 
 #ifdef __cplusplus
 }

@@ -100,20 +100,20 @@ typedef struct es_open_options {
  *   ES_ECORRUPT the store's data file is truncated;
  *   ES_EACCES   permission denied; ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
-int es_db_open(es_db **out, const char *path, const es_open_options *opts);
+ES_EXTERN int es_db_open(es_db **out, const char *path, const es_open_options *opts);
 
 /**
  * Close a store. Every es_read, es_iter and es_batch made from it must be
  * ended or freed first. NULL is a no-op.
  */
-void es_db_close(es_db *db);
+ES_EXTERN void es_db_close(es_db *db);
 
 /**
  * Flush every commit to disk now. Only useful with nosync: a durable store
  * already syncs each commit.
  * @return 0, ES_EINVAL, ES_EREADONLY, ES_EIO, ES_ENOSPC.
  */
-int es_db_sync(es_db *db);
+ES_EXTERN int es_db_sync(es_db *db);
 
 /**
  * Drop this process's resident copies of the store's mapped pages. They stay
@@ -122,7 +122,7 @@ int es_db_sync(es_db *db);
  * that would otherwise leave the whole store counted in resident memory.
  * @return 0, ES_EINVAL.
  */
-int es_db_release_memory(es_db *db);
+ES_EXTERN int es_db_release_memory(es_db *db);
 
 /** The on-disk format version this library writes (and the newest it reads). */
 #define ES_FORMAT_VERSION 1
@@ -165,7 +165,7 @@ typedef struct es_event_data {
 #define ES_ID_TEXT_SIZE 37
 
 /** Write id as UUID text (lowercase) into out. */
-void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE]);
+ES_EXTERN void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE]);
 
 /**
  * Generate a fresh UUIDv7 (time-ordered, random low bits) from the real clock.
@@ -174,13 +174,13 @@ void es_id_format(const uint8_t id[16], char out[ES_ID_TEXT_SIZE]);
  * monotonic random method), also when the clock steps back.
  * @return 0, or ES_EIO when the system's random source fails.
  */
-int es_id_new(uint8_t out[16]);
+ES_EXTERN int es_id_new(uint8_t out[16]);
 
 /**
  * Parse UUID text (8-4-4-4-12 hex digits, either case) into out.
  * @return 0, or ES_EINVAL naming the text.
  */
-int es_id_parse(uint8_t out[16], const char *text);
+ES_EXTERN int es_id_parse(uint8_t out[16], const char *text);
 
 /** Outcome of one stream's append. */
 typedef struct es_append_result {
@@ -221,14 +221,14 @@ typedef struct es_append_result {
  * would have put them, the call succeeds, writes nothing and reports
  * replayed = 1.
  */
-int es_stream_append(es_append_result *out, es_db *db, const char *stream,
+ES_EXTERN int es_stream_append(es_append_result *out, es_db *db, const char *stream,
                      int64_t expected, es_event_data *events, size_t count);
 
 /**
  * Start a batch: appends to several streams committed all or nothing.
  * @return 0, ES_EINVAL, ES_EREADONLY or ES_ENOMEM.
  */
-int es_batch_new(es_batch **out, es_db *db);
+ES_EXTERN int es_batch_new(es_batch **out, es_db *db);
 
 /**
  * Add one stream's append to a batch. The name and the events array are
@@ -236,7 +236,7 @@ int es_batch_new(es_batch **out, es_db *db);
  * more than once; later entries see the earlier ones' versions.
  * @return 0, ES_EINVAL (bad name, NULL events with count > 0), ES_ETOOBIG, ES_ENOMEM.
  */
-int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
+ES_EXTERN int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
                     es_event_data *events, size_t count);
 
 /**
@@ -262,7 +262,7 @@ int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
  * @return 0, or any error of es_stream_append(); the first failing stream is
  *   named in the message and nothing at all is written.
  */
-int es_batch_commit(es_batch *batch, es_append_result *results);
+ES_EXTERN int es_batch_commit(es_batch *batch, es_append_result *results);
 
 /**
  * Make a batch an import: each event keeps the recorded_at given in its
@@ -275,10 +275,10 @@ int es_batch_commit(es_batch *batch, es_append_result *results);
  * @return 0, ES_EINVAL. (A bad recorded_at fails the commit with ES_EINVAL
  *   naming the stream and the times.)
  */
-int es_batch_import(es_batch *batch);
+ES_EXTERN int es_batch_import(es_batch *batch);
 
 /** Discard a batch without writing. NULL is a no-op. */
-void es_batch_free(es_batch *batch);
+ES_EXTERN void es_batch_free(es_batch *batch);
 
 /* ---- Deleting streams ------------------------------------------------- */
 
@@ -292,7 +292,7 @@ void es_batch_free(es_batch *batch);
  * @return 0, ES_ENOTFOUND (no visible stream), ES_ECONFLICT, ES_EDELETED,
  *   ES_EINVAL, ES_EREADONLY, ES_EIO, ES_ENOSPC.
  */
-int es_stream_delete(es_db *db, const char *stream, int64_t expected);
+ES_EXTERN int es_stream_delete(es_db *db, const char *stream, int64_t expected);
 
 /**
  * Tombstone a stream: it ends for good. Every later append, delete or
@@ -302,7 +302,7 @@ int es_stream_delete(es_db *db, const char *stream, int64_t expected);
  * @return 0, ES_ECONFLICT, ES_EDELETED (already), ES_EINVAL, ES_EREADONLY,
  *   ES_EIO, ES_ENOSPC.
  */
-int es_stream_tombstone(es_db *db, const char *stream, int64_t expected);
+ES_EXTERN int es_stream_tombstone(es_db *db, const char *stream, int64_t expected);
 
 /* ---- Reading ---------------------------------------------------------- */
 
@@ -313,7 +313,7 @@ int es_stream_tombstone(es_db *db, const char *stream, int64_t expected);
  * map, which waits for this process's reads to end).
  * @return 0, ES_EINVAL, ES_EBUSY (too many readers), ES_ENOMEM, ES_EIO.
  */
-int es_read_begin(es_read **out, es_db *db);
+ES_EXTERN int es_read_begin(es_read **out, es_db *db);
 
 /**
  * Move a read to the newest state of the store. Everything borrowed from it
@@ -322,10 +322,10 @@ int es_read_begin(es_read **out, es_db *db);
  * @return 0, ES_EINVAL, ES_EBUSY, ES_EIO. On failure the read holds no
  *   snapshot and may only be ended.
  */
-int es_read_renew(es_read *rd);
+ES_EXTERN int es_read_renew(es_read *rd);
 
 /** End a read. Iterators made from it must be freed first. NULL is a no-op. */
-void es_read_end(es_read *rd);
+ES_EXTERN void es_read_end(es_read *rd);
 
 /** An event as stored: a borrowed view, valid until its read ends or renews. */
 typedef struct es_event {
@@ -351,7 +351,7 @@ typedef struct es_event {
  * @return 0 with a pair, ES_ITEROVER at the end, ES_ECORRUPT if malformed
  *   (the message names the event and the byte), ES_EINVAL for a NULL argument.
  */
-int es_event_metadata_next(const es_event *ev, size_t *cursor,
+ES_EXTERN int es_event_metadata_next(const es_event *ev, size_t *cursor,
                            const char **key, size_t *key_len,
                            const char **value, size_t *value_len);
 
@@ -371,7 +371,7 @@ typedef enum es_direction { ES_FORWARD = 0, ES_BACKWARD = 1 } es_direction;
  * @return 0, or ES_ENOTFOUND (no such stream, or soft-deleted and not
  *   recreated), ES_EDELETED (tombstoned), ES_EINVAL, ES_ENOMEM.
  */
-int es_stream_iter(es_iter **out, es_read *rd, const char *stream,
+ES_EXTERN int es_stream_iter(es_iter **out, es_read *rd, const char *stream,
                    int64_t from_version, es_direction dir, size_t limit);
 
 /**
@@ -379,7 +379,7 @@ int es_stream_iter(es_iter **out, es_read *rd, const char *stream,
  * The log holds every event ever appended, deleted streams' included.
  * @return 0, ES_EINVAL, ES_ENOMEM.
  */
-int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position,
+ES_EXTERN int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position,
                 es_direction dir, size_t limit);
 
 /**
@@ -389,17 +389,17 @@ int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position,
  *   stream and version), ES_EIO; after es_read_renew also ES_ENOTFOUND or
  *   ES_EDELETED (the stream was deleted meanwhile) and ES_ENOMEM.
  */
-int es_iter_next(es_event *ev, es_iter *it);
+ES_EXTERN int es_iter_next(es_event *ev, es_iter *it);
 
 /** Free an iterator. NULL is a no-op. */
-void es_iter_free(es_iter *it);
+ES_EXTERN void es_iter_free(es_iter *it);
 
 /**
  * Read one event of a stream by version.
  * @return 0, ES_ENOTFOUND (no such stream or version, or not visible),
  *   ES_EDELETED, ES_ECORRUPT, ES_EINVAL.
  */
-int es_stream_get(es_event *out, es_read *rd, const char *stream, int64_t version);
+ES_EXTERN int es_stream_get(es_event *out, es_read *rd, const char *stream, int64_t version);
 
 /** State of a stream. */
 typedef enum es_stream_state {
@@ -422,7 +422,7 @@ typedef struct es_stream_info {
  * Describe a stream, whatever its state.
  * @return 0, ES_ENOTFOUND (never written nor tombstoned), ES_EINVAL, ES_ECORRUPT.
  */
-int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream);
+ES_EXTERN int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream);
 
 /**
  * The last version of a stream whose recorded_at <= t (inclusive), in
@@ -431,7 +431,7 @@ int es_stream_info_get(es_stream_info *out, es_read *rd, const char *stream);
  * @return 0, or ES_ENOTFOUND when the stream had no event at or before t
  *   ("did not exist at t") or was never written; ES_EINVAL, ES_ECORRUPT.
  */
-int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t);
+ES_EXTERN int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t);
 
 /** Callback for es_stream_list(): return non-zero to stop early. */
 typedef int (*es_stream_list_cb)(const char *stream, void *payload);
@@ -443,11 +443,11 @@ typedef int (*es_stream_list_cb)(const char *stream, void *payload);
  * and tombstoned streams are included; use es_stream_info_get() to tell.
  * @return 0, a callback's non-zero return value, ES_EINVAL, ES_ECORRUPT.
  */
-int es_stream_list(es_read *rd, const char *prefix, const char *after,
+ES_EXTERN int es_stream_list(es_read *rd, const char *prefix, const char *after,
                    size_t limit, es_stream_list_cb cb, void *payload);
 
 /** Position of the newest event (0 if the store is empty). */
-int es_log_head(uint64_t *out, es_read *rd);
+ES_EXTERN int es_log_head(uint64_t *out, es_read *rd);
 
 /* ---- Time text ------------------------------------------------------- */
 
@@ -463,7 +463,7 @@ int es_log_head(uint64_t *out, es_read *rd);
  * @return 0, or ES_EINVAL (the message names the text and what is wrong),
  *   ES_ERANGE (outside int64 nanoseconds).
  */
-int es_time_parse(int64_t *out, const char *text);
+ES_EXTERN int es_time_parse(int64_t *out, const char *text);
 
 /**
  * Format ns as RFC 3339 in UTC with nine fraction digits:
@@ -471,7 +471,7 @@ int es_time_parse(int64_t *out, const char *text);
  * @param out   buffer of at least ES_TIME_TEXT_SIZE bytes
  * @return 0, or ES_EINVAL (NULL out or size too small).
  */
-int es_time_format(char *out, size_t size, int64_t ns);
+ES_EXTERN int es_time_format(char *out, size_t size, int64_t ns);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,16 @@
 
 #include <stddef.h>
 
+/* Marks the public API: the only symbols the shared libraries export (they
+ * are built with -fvisibility=hidden). */
+#ifndef ES_EXTERN
+#if defined(__GNUC__) || defined(__clang__)
+#define ES_EXTERN __attribute__((visibility("default")))
+#else
+#define ES_EXTERN
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -47,27 +57,27 @@ typedef struct es_error {
  * Short fixed text for an error code ("version conflict", ...).
  * Returns a static string; never NULL (unknown codes give "unknown error").
  */
-const char *es_strerror(int code);
+ES_EXTERN const char *es_strerror(int code);
 
 /**
  * The last error recorded on the calling thread.
  * The pointer and its message stay valid until the next evstore call on this
  * thread that fails or calls es_error_clear(). Never NULL.
  */
-const es_error *es_error_last(void);
+ES_EXTERN const es_error *es_error_last(void);
 
 /**
  * Record an error on this thread and return code: for callbacks (a domain's
  * decide function refusing a command) to say why. printf-style.
  */
-int es_error_set(int code, const char *fmt, ...)
+ES_EXTERN int es_error_set(int code, const char *fmt, ...)
 #ifdef __GNUC__
 	__attribute__((format(printf, 2, 3)))
 #endif
 	;
 
 /** Reset this thread's last error to ES_OK with an empty message. */
-void es_error_clear(void);
+ES_EXTERN void es_error_clear(void);
 
 /* ---- Memory allocation ------------------------------------------------ */
 
@@ -105,7 +115,7 @@ typedef struct es_allocator {
  * which the caller free()s, and the buffer an aggregate's snapshot_encode
  * returns, which evstore free()s): those stay with libc.
  */
-void es_set_allocator(const es_allocator *a);
+ES_EXTERN void es_set_allocator(const es_allocator *a);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@ typedef enum es_snapshot_skip {
 } es_snapshot_skip;
 
 /** Text for a skip reason ("state schema changed", ...). Static, never NULL. */
-const char *es_snapshot_skip_str(es_snapshot_skip why);
+ES_EXTERN const char *es_snapshot_skip_str(es_snapshot_skip why);
 
 /** What the state is checked against: the caller's current schema and chain. */
 typedef struct es_snapshot_key {
@@ -59,7 +59,7 @@ typedef int (*es_snapshot_skip_fn)(int64_t version, es_snapshot_skip why, void *
  * @return 0 with *out filled, ES_ENOTFOUND (none usable), a callback's
  *   non-zero value, ES_EINVAL, ES_EIO.
  */
-int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t max_version,
+ES_EXTERN int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t max_version,
                      const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *payload);
 
 /**
@@ -68,7 +68,7 @@ int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t 
  * copied. version must be the stream's head once the batch is applied.
  * @return 0, ES_EINVAL, ES_ENOMEM.
  */
-int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
+ES_EXTERN int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
                       const es_snapshot_key *key, const void *state, size_t state_len);
 
 /**
@@ -76,7 +76,7 @@ int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
  * @return 0, ES_ENOTFOUND (no such stream), ES_EINVAL (no such version),
  *   ES_EREADONLY, ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
-int es_snapshot_write(es_db *db, const char *stream, int64_t version,
+ES_EXTERN int es_snapshot_write(es_db *db, const char *stream, int64_t version,
                       const es_snapshot_key *key, const void *state, size_t state_len);
 
 /** Retention options for es_snapshot_thin. Initialise with ES_THIN_OPTIONS_INIT. */
@@ -97,14 +97,14 @@ typedef struct es_thin_options {
  * @param removed  NULL, or receives how many snapshots were removed
  * @return 0, ES_EINVAL, ES_ENOTFOUND (no such stream), ES_EREADONLY, ES_EIO.
  */
-int es_snapshot_thin(size_t *removed, es_db *db, const char *stream, const es_thin_options *opts);
+ES_EXTERN int es_snapshot_thin(size_t *removed, es_db *db, const char *stream, const es_thin_options *opts);
 
 /**
  * The versions of a stream's stored snapshots (usable or not), oldest first.
  * @param out    receives a malloc'd array (NULL when count is 0); free() it
  * @return 0, ES_ENOTFOUND (no such stream), ES_EINVAL, ES_ENOMEM.
  */
-int es_snapshot_list(int64_t **out, size_t *count, es_read *rd, const char *stream);
+ES_EXTERN int es_snapshot_list(int64_t **out, size_t *count, es_read *rd, const char *stream);
 
 #ifdef __cplusplus
 }

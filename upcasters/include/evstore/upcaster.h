@@ -36,13 +36,13 @@ typedef struct es_arena {
 } es_arena;
 
 /** Start an arena over buf[size] (buf may be NULL with size 0: all spills). */
-void es_arena_init(es_arena *a, void *buf, size_t size);
+ES_EXTERN void es_arena_init(es_arena *a, void *buf, size_t size);
 /** size bytes, 16-byte aligned; NULL when out of memory. */
-void *es_arena_alloc(es_arena *a, size_t size);
+ES_EXTERN void *es_arena_alloc(es_arena *a, size_t size);
 /** Forget every allocation (spilled blocks are freed); the arena stays usable. */
-void es_arena_reset(es_arena *a);
+ES_EXTERN void es_arena_reset(es_arena *a);
 /** Free spilled blocks; the arena must be re-initialised before reuse. */
-void es_arena_release(es_arena *a);
+ES_EXTERN void es_arena_release(es_arena *a);
 
 /* ---- Steps ------------------------------------------------------------- */
 
@@ -82,22 +82,22 @@ typedef struct es_upcaster {
 typedef struct es_registry es_registry;
 
 /** @return 0, ES_EINVAL, ES_ENOMEM. */
-int es_registry_new(es_registry **out);
+ES_EXTERN int es_registry_new(es_registry **out);
 /** NULL is a no-op. */
-void es_registry_free(es_registry *reg);
+ES_EXTERN void es_registry_free(es_registry *reg);
 
 /**
  * Add a step. Strings are copied. Refused once the registry is validated.
  * @return 0, ES_EINVAL (missing field, from_version 0, or validated),
  *   ES_ENOMEM.
  */
-int es_registry_add(es_registry *reg, const es_upcaster *step);
+ES_EXTERN int es_registry_add(es_registry *reg, const es_upcaster *step);
 
 /**
  * Declare the current (newest) schema version of a type.
  * @return 0, ES_EINVAL (already declared, version 0, or validated), ES_ENOMEM.
  */
-int es_registry_set_current(es_registry *reg, const char *type, uint32_t version);
+ES_EXTERN int es_registry_set_current(es_registry *reg, const char *type, uint32_t version);
 
 /**
  * Validate, then freeze, the registry. Errors name the types and versions:
@@ -107,7 +107,7 @@ int es_registry_set_current(es_registry *reg, const char *type, uint32_t version
  *   it, or ends at a type with no current version.
  * @return 0 or ES_EINVAL.
  */
-int es_registry_validate(es_registry *reg);
+ES_EXTERN int es_registry_validate(es_registry *reg);
 
 /**
  * A stable 64-bit hash over the steps (types, versions, renames, names,
@@ -115,7 +115,7 @@ int es_registry_validate(es_registry *reg);
  * added. Snapshots record it: change the chain and old snapshots are rebuilt.
  * 0 for NULL.
  */
-uint64_t es_registry_fingerprint(const es_registry *reg);
+ES_EXTERN uint64_t es_registry_fingerprint(const es_registry *reg);
 
 /**
  * Bring an event to its type's current version, in place: ev->type,
@@ -128,10 +128,10 @@ uint64_t es_registry_fingerprint(const es_registry *reg);
  *   is not validated; a step's error, its message prefixed with the stream
  *   and version.
  */
-int es_registry_upcast(es_event *ev, const es_registry *reg, es_arena *arena);
+ES_EXTERN int es_registry_upcast(es_event *ev, const es_registry *reg, es_arena *arena);
 
 /** Current version of a type, or 0 if the registry does not know it. */
-uint32_t es_registry_current(const es_registry *reg, const char *type);
+ES_EXTERN uint32_t es_registry_current(const es_registry *reg, const char *type);
 
 #ifdef __cplusplus
 }

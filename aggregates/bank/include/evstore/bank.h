@@ -29,7 +29,7 @@ extern "C" {
  * like, 3 for BHD, KWD, OMR, JOD, TND, 2 otherwise.
  * @return the digits, or ES_EINVAL when code is not three uppercase ASCII letters.
  */
-int es_currency_decimals(const char *code);
+ES_EXTERN int es_currency_decimals(const char *code);
 
 /**
  * Parse a non-negative decimal amount ("12", "12.3", "12.34") into minor
@@ -38,7 +38,7 @@ int es_currency_decimals(const char *code);
  * '.', more fraction digits than `decimals`, any non-digit.
  * @return 0, ES_EINVAL, or ES_ERANGE (does not fit in int64 minor units).
  */
-int es_money_parse(int64_t *out, const char *text, int decimals);
+ES_EXTERN int es_money_parse(int64_t *out, const char *text, int decimals);
 
 /**
  * Format minor units as decimal text with exactly `decimals` fraction digits
@@ -46,12 +46,12 @@ int es_money_parse(int64_t *out, const char *text, int decimals);
  * @return 0, or ES_EINVAL (NULL out, size < ES_MONEY_TEXT_SIZE, decimals
  *   outside 0..9).
  */
-int es_money_format(char *out, size_t size, int64_t minor, int decimals);
+ES_EXTERN int es_money_format(char *out, size_t size, int64_t minor, int decimals);
 
 /** *out = a + b; ES_ERANGE (and *out untouched) on overflow. */
-int es_money_add(int64_t *out, int64_t a, int64_t b);
+ES_EXTERN int es_money_add(int64_t *out, int64_t a, int64_t b);
 /** *out = a - b; ES_ERANGE (and *out untouched) on overflow. */
-int es_money_sub(int64_t *out, int64_t a, int64_t b);
+ES_EXTERN int es_money_sub(int64_t *out, int64_t a, int64_t b);
 
 /* ---- The account aggregate ------------------------------------------ */
 
@@ -80,7 +80,7 @@ typedef struct es_account {
 } es_account;
 
 /** The account aggregate type: streams "account-<id>", snapshots every 100 events. */
-extern const es_aggregate_type es_account_type;
+ES_EXTERN extern const es_aggregate_type es_account_type;
 
 /**
  * The stream name of an account: "account-" + id. Ids are 1..ES_ACCOUNT_ID_MAX
@@ -88,7 +88,7 @@ extern const es_aggregate_type es_account_type;
  * @param out  at least ES_ACCOUNT_STREAM_SIZE bytes
  * @return 0, or ES_EINVAL naming the id.
  */
-int es_account_stream(char out[ES_ACCOUNT_STREAM_SIZE], const char *account_id);
+ES_EXTERN int es_account_stream(char out[ES_ACCOUNT_STREAM_SIZE], const char *account_id);
 
 /**
  * Load an account: latest (es_account_load), at a version, or as of time t
@@ -97,10 +97,10 @@ int es_account_stream(char out[ES_ACCOUNT_STREAM_SIZE], const char *account_id);
  *   for a version, no such version), ES_EINVAL, or any error of
  *   es_aggregate_fold().
  */
-int es_account_load(es_account *out, es_load_info *info, es_db *db, const char *account_id);
-int es_account_load_at_version(es_account *out, es_load_info *info, es_db *db,
+ES_EXTERN int es_account_load(es_account *out, es_load_info *info, es_db *db, const char *account_id);
+ES_EXTERN int es_account_load_at_version(es_account *out, es_load_info *info, es_db *db,
                                const char *account_id, int64_t version);
-int es_account_load_as_of(es_account *out, es_load_info *info, es_db *db,
+ES_EXTERN int es_account_load_as_of(es_account *out, es_load_info *info, es_db *db,
                           const char *account_id, int64_t t);
 
 /* ---- Commands ----------------------------------------------------------
@@ -112,24 +112,24 @@ int es_account_load_as_of(es_account *out, es_load_info *info, es_db *db,
  */
 
 /** Open an account. Rejected if the account already exists. overdraft_limit >= 0. */
-int es_bank_open(es_db *db, const char *account_id, const char *owner, const char *currency,
+ES_EXTERN int es_bank_open(es_db *db, const char *account_id, const char *owner, const char *currency,
                  int64_t overdraft_limit);
 /** Deposit amount (> 0). Allowed on frozen accounts; rejected on closed or unknown ones. */
-int es_bank_deposit(es_db *db, const char *account_id, int64_t amount, const char *reference);
+ES_EXTERN int es_bank_deposit(es_db *db, const char *account_id, int64_t amount, const char *reference);
 /** Withdraw amount (> 0). Rejected beyond balance + overdraft, when frozen, closed or unknown. */
-int es_bank_withdraw(es_db *db, const char *account_id, int64_t amount, const char *reference);
+ES_EXTERN int es_bank_withdraw(es_db *db, const char *account_id, int64_t amount, const char *reference);
 /**
  * Move amount (> 0) between two accounts of the same currency, atomically:
  * both legs commit in one batch or neither does. The withdrawal rules apply
  * to `from`; `to` must exist and not be closed.
  */
-int es_bank_transfer(es_db *db, const char *from, const char *to, int64_t amount,
+ES_EXTERN int es_bank_transfer(es_db *db, const char *from, const char *to, int64_t amount,
                      const char *reference);
 /** Freeze an open account; unfreeze a frozen one. */
-int es_bank_freeze(es_db *db, const char *account_id, const char *reason);
-int es_bank_unfreeze(es_db *db, const char *account_id, const char *reason);
+ES_EXTERN int es_bank_freeze(es_db *db, const char *account_id, const char *reason);
+ES_EXTERN int es_bank_unfreeze(es_db *db, const char *account_id, const char *reason);
 /** Close an account; rejected unless its balance is exactly zero. */
-int es_bank_close(es_db *db, const char *account_id, const char *reason);
+ES_EXTERN int es_bank_close(es_db *db, const char *account_id, const char *reason);
 
 /* ---- History ------------------------------------------------------------ */
 
@@ -143,7 +143,7 @@ typedef int (*es_account_history_fn)(const es_event *ev, const es_account *befor
  * running state. Events are borrowed for the duration of the call.
  * @return 0, fn's non-zero value, ES_ENOTFOUND, or a load error.
  */
-int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t until,
+ES_EXTERN int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t until,
                        es_account_history_fn fn, void *payload);
 
 /* ---- Schema history ---------------------------------------------------- */
@@ -153,7 +153,7 @@ int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t
  * the process): release 1 and 2 events are read as release 3 events. NULL
  * only if it could not be built (out of memory); the next call tries again.
  */
-const es_registry *es_bank_registry(void);
+ES_EXTERN const es_registry *es_bank_registry(void);
 
 /**
  * Release 1 stored amounts as doubles in major units. This converts one to
@@ -164,7 +164,7 @@ const es_registry *es_bank_registry(void);
  * @return 0, ES_ECORRUPT (NaN, infinite or negative), ES_ERANGE (does not
  *   fit in int64 cents), ES_EINVAL (NULL out).
  */
-int es_bank_v1_amount_to_minor(int64_t *out, double amount);
+ES_EXTERN int es_bank_v1_amount_to_minor(int64_t *out, double amount);
 
 /**
  * The amount_minor of a MoneyDeposited or MoneyWithdrawn payload (schema 3),
@@ -172,10 +172,10 @@ int es_bank_v1_amount_to_minor(int64_t *out, double amount);
  * Every field is still walked and bounds-checked.
  * @return 0, ES_ECORRUPT (malformed payload), ES_EINVAL (NULL out).
  */
-int es_bank_amount_of(int64_t *out, const void *payload, size_t len);
+ES_EXTERN int es_bank_amount_of(int64_t *out, const void *payload, size_t len);
 
 /** Short text for a status: "open", "frozen", "closed". */
-const char *es_account_status_str(es_account_status status);
+ES_EXTERN const char *es_account_status_str(es_account_status status);
 
 /* ---- Payload descriptors (for es-dump and es-load) ---------------------- */
 
@@ -191,7 +191,7 @@ typedef struct ProtobufCMessageDescriptor ProtobufCMessageDescriptor;
  * @param payload  unused
  * @return a static descriptor, or NULL for a type or version the bank never wrote.
  */
-const ProtobufCMessageDescriptor *es_bank_descriptor(const char *type, uint32_t schema_version,
+ES_EXTERN const ProtobufCMessageDescriptor *es_bank_descriptor(const char *type, uint32_t schema_version,
                                                      void *payload);
 
 #ifdef __cplusplus

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "aggregate_int.h"
-#include "../engine/alloc.h"
-#include "../engine/array.h"
+#include "es_alloc.h"
+#include "es_array.h"
 
 typedef struct emitted {
 	size_t target;
@@ -32,7 +32,7 @@ int es_emit_event(es_emit *emit, size_t target, const char *type, uint32_t schem
 		return es_error_set(ES_EINVAL, "es_emit_event: bad target %zu or missing type/payload", target);
 	if (es__array_grow((void **)&emit->ev, &emit->cap, emit->n, sizeof *emit->ev, "es_emit_event"))
 		return ES_ENOMEM;
-	uint8_t *copy = es__malloc(payload_len ? payload_len : 1);
+	uint8_t *copy = es_malloc(payload_len ? payload_len : 1);
 	if (!copy)
 		return es_error_set(ES_ENOMEM, "es_emit_event: out of memory");
 	if (payload_len)
@@ -44,7 +44,7 @@ int es_emit_event(es_emit *emit, size_t target, const char *type, uint32_t schem
 static void emit_reset(es_emit *emit)
 {
 	for (size_t i = 0; i < emit->n; i++)
-		es__free(emit->ev[i].payload);
+		es_free(emit->ev[i].payload);
 	emit->n = 0;
 }
 
@@ -85,13 +85,13 @@ static int load_all(target_state *ts, es_db *db, const es_target *targets, size_
 static int gather_events(target_state *ts, const es_emit *emit, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
-		es__free(ts[i].events);
+		es_free(ts[i].events);
 		ts[i].events = NULL;
 		ts[i].count = 0;
 		size_t n = 0;
 		for (size_t e = 0; e < emit->n; e++)
 			n += emit->ev[e].target == i;
-		if (n && !(ts[i].events = es__calloc(n, sizeof *ts[i].events)))
+		if (n && !(ts[i].events = es_calloc(n, sizeof *ts[i].events)))
 			return es_error_set(ES_ENOMEM, "command: out of memory");
 		for (size_t e = 0; e < emit->n; e++) {
 			const emitted *em = &emit->ev[e];
@@ -204,7 +204,7 @@ int es_command_execute(es_command_result *out, es_db *db, const es_target *targe
 	target_state ts[ES_COMMAND_MAX_TARGETS] = { 0 };
 	es_emit emit = { count, NULL, 0, 0 };
 	for (size_t i = 0; rc == 0 && i < count; i++)
-		if (!(ts[i].state = es__calloc(1, targets[i].type->state_size)))
+		if (!(ts[i].state = es_calloc(1, targets[i].type->state_size)))
 			rc = es_error_set(ES_ENOMEM, "es_command_execute: out of memory");
 	for (res->attempts = 1; rc == 0; res->attempts++) {
 		rc = attempt(res, ts, &emit, db, targets, count, decide, payload);
@@ -215,10 +215,10 @@ int es_command_execute(es_command_result *out, es_db *db, const es_target *targe
 		rc = 0;
 	}
 	emit_reset(&emit);
-	es__free(emit.ev);
+	es_free(emit.ev);
 	for (size_t i = 0; i < count; i++) {
-		es__free(ts[i].state);
-		es__free(ts[i].events);
+		es_free(ts[i].state);
+		es_free(ts[i].events);
 	}
 	return rc;
 }

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "aggregate_int.h"
-#include "../engine/alloc.h"
-#include "../engine/array.h"
+#include "es_alloc.h"
+#include "es_array.h"
 
 typedef struct rebuilt_state {
 	int64_t version;
@@ -29,7 +29,7 @@ static void plan_free(stream_plan *p)
 	 * by contract; only the out array is evstore's own. */
 	for (size_t i = 0; i < p->done; i++)
 		free(p->out[i].bytes);
-	es__free(p->out);
+	es_free(p->out);
 	free(p->versions);
 }
 
@@ -66,17 +66,17 @@ static int plan_stream(stream_plan *p, es_db *db, const es_aggregate_type *type,
 	int rc = es_read_begin(&rd, db);
 	if (rc)
 		return rc;
-	void *state = es__calloc(1, type->state_size);
+	void *state = es_calloc(1, type->state_size);
 	rc = state ? es_snapshot_list(&p->versions, &p->count, rd, stream)
 	           : es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
-	if (rc == 0 && p->count && !(p->out = es__calloc(p->count, sizeof *p->out)))
+	if (rc == 0 && p->count && !(p->out = es_calloc(p->count, sizeof *p->out)))
 		rc = es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
 	if (rc == 0 && p->count) {
 		type->init(state);
 		rc = fold_collecting(p, state, rd, type, stream);
 		es__state_clear(type, state);
 	}
-	es__free(state);
+	es_free(state);
 	es_read_end(rd);
 	return rc;
 }
@@ -153,7 +153,7 @@ int es_aggregate_rebuild_snapshots(size_t *rebuilt, es_db *db, const es_aggregat
 		plan_free(&p);
 	}
 	for (size_t i = 0; i < names.n; i++)
-		es__free(names.names[i]);
-	es__free(names.names);
+		es_free(names.names[i]);
+	es_free(names.names);
 	return rc;
 }

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/alloc.h"
+#include "es_alloc.h"
 #include "audit_int.h"
 
 void es_audit__buf_free(es_audit__buf *b)
 {
-	es__free(b->data);
+	es_free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->failed = false;
@@ -35,7 +35,7 @@ bool es_audit__buf_grow(es_audit__buf *b, size_t extra)
 		}
 		cap *= 2;
 	}
-	char *p = es__realloc(b->data, cap);
+	char *p = es_realloc(b->data, cap);
 	if (!p) {
 		b->failed = true;
 		return false;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/alloc.h"
+#include "es_alloc.h"
 #include "audit_int.h"
 
 #define ARENA_BYTES (64 * 1024)
@@ -618,7 +618,7 @@ int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options
 	int rc = check_options(opts);
 	if (rc)
 		return rc;
-	dumper *d = es__calloc(1, sizeof *d);
+	dumper *d = es_calloc(1, sizeof *d);
 	if (!d)
 		return es_error_set(ES_ENOMEM, "es_dump: out of memory");
 	d->db = db;
@@ -648,6 +648,6 @@ int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options
 	es_audit__buf_free(&d->line);
 	es_audit__buf_free(&d->scratch);
 	es_audit__buf_free(&d->decoded);
-	es__free(d);
+	es_free(d);
 	return rc;
 }

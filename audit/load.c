@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/alloc.h"
+#include "es_alloc.h"
 #include "audit_int.h"
 
 #define ARENA_BYTES (256 * 1024)
@@ -89,7 +89,7 @@ static int collect_fix(loader *l, const char *rec, size_t len, uint64_t line)
 		rc = line_error(ES_ECORRUPT, line, "malformed stream-state record");
 	else if (l->n_fixes == l->cap_fixes) {
 		size_t cap = l->cap_fixes ? 2 * l->cap_fixes : 16;
-		stream_fix *p = es__realloc(l->fixes, cap * sizeof *p);
+		stream_fix *p = es_realloc(l->fixes, cap * sizeof *p);
 		if (!p)
 			rc = es_error_set(ES_ENOMEM, "loading: out of memory");
 		else {
@@ -509,13 +509,13 @@ static int run(loader *l, FILE *in)
 static void loader_free(loader *l)
 {
 	for (size_t i = 0; i < l->n_fixes; i++)
-		es__free(l->fixes[i].name);
-	es__free(l->fixes);
-	es__free(l->events);
-	es__free(l->positions);
-	es__free(l->entries);
+		es_free(l->fixes[i].name);
+	es_free(l->fixes);
+	es_free(l->events);
+	es_free(l->positions);
+	es_free(l->entries);
 	es_arena_release(&l->arena);
-	es__free(l);
+	es_free(l);
 }
 
 int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts)
@@ -528,12 +528,12 @@ int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts
 	if (opts->version != ES_LOAD_OPTIONS_VERSION)
 		return es_error_set(ES_EINVAL, "es_load: unknown options version %u", opts->version);
 	int rc;
-	loader *l = es__calloc(1, sizeof *l);
+	loader *l = es_calloc(1, sizeof *l);
 	size_t batch = opts->batch_events ? opts->batch_events : ES_LOAD_BATCH;
 	if (l) {
-		l->events = es__calloc(batch, sizeof *l->events);
-		l->positions = es__calloc(batch, sizeof *l->positions);
-		l->entries = es__calloc(batch, sizeof *l->entries);
+		l->events = es_calloc(batch, sizeof *l->events);
+		l->positions = es_calloc(batch, sizeof *l->positions);
+		l->entries = es_calloc(batch, sizeof *l->entries);
 	}
 	if (!l || !l->events || !l->positions || !l->entries) {
 		if (l)

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/alloc.h"
+#include "es_alloc.h"
 #include "audit_int.h"
 
 #define CHUNKS 4
@@ -133,7 +133,7 @@ int es_audit__writer_put(es_audit__writer *w, const char *body, size_t len)
 	chunk *c = &w->chunks[w->tail];
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 256;
-		size_t *ends = es__realloc(c->ends, cap * sizeof *ends);
+		size_t *ends = es_realloc(c->ends, cap * sizeof *ends);
 		if (!ends)
 			return es_error_set(ES_ENOMEM, "queueing a dump record: out of memory");
 		c->ends = ends;
@@ -157,12 +157,12 @@ int es_audit__writer_raw(es_audit__writer *w, const char *text, size_t len)
 
 int es_audit__writer_start(es_audit__writer **out, FILE *f, es_dump_format format)
 {
-	es_audit__writer *w = es__calloc(1, sizeof *w);
+	es_audit__writer *w = es_calloc(1, sizeof *w);
 	if (!w)
 		return es_error_set(ES_ENOMEM, "starting a dump: out of memory");
 	int rc = es_audit__hasher_init(&w->hasher);
 	if (rc) {
-		es__free(w);
+		es_free(w);
 		return rc;
 	}
 	w->out = f;
@@ -203,12 +203,12 @@ int es_audit__writer_finish(es_audit__writer *w, bool abort, char final_hash[ES_
 		*bytes = w->bytes;
 	for (int i = 0; i < CHUNKS; i++) {
 		es_audit__buf_free(&w->chunks[i].data);
-		es__free(w->chunks[i].ends);
+		es_free(w->chunks[i].ends);
 	}
 	es_audit__buf_free(&w->sealed);
 	es_audit__hasher_free(&w->hasher);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
-	es__free(w);
+	es_free(w);
 	return rc;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "array.h"
+#include "es_alloc.h"
+#include "es_array.h"
 #include "db.h"
 #include "record.h"
 
@@ -45,7 +45,7 @@ int es_batch_new(es_batch **out, es_db *db)
 		return es__error_set(ES_EINVAL, "es_batch_new: out and db are required");
 	if (db->read_only)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
-	*out = es__calloc(1, sizeof **out);
+	*out = es_calloc(1, sizeof **out);
 	if (!*out)
 		return es__error_set(ES_ENOMEM, "es_batch_new: out of memory");
 	(*out)->db = db;
@@ -57,14 +57,14 @@ void es_batch_free(es_batch *b)
 	if (!b)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		es__free(b->entries[i].caller_id);
+		es_free(b->entries[i].caller_id);
 	for (size_t i = 0; i < b->n_snaps; i++) {
-		es__free(b->snaps[i].stream);
-		es__free(b->snaps[i].bytes);
+		es_free(b->snaps[i].stream);
+		es_free(b->snaps[i].bytes);
 	}
-	es__free(b->entries);
-	es__free(b->snaps);
-	es__free(b);
+	es_free(b->entries);
+	es_free(b->snaps);
+	es_free(b);
 }
 
 static int check_event(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
@@ -127,10 +127,10 @@ int es__batch_put_snapshot(es_batch *b, const char *stream, int64_t version,
 		return rc;
 	pending_snapshot *s = &b->snaps[b->n_snaps];
 	s->stream = es__strdup(stream);
-	s->bytes = es__malloc(len ? len : 1);
+	s->bytes = es_malloc(len ? len : 1);
 	if (!s->stream || !s->bytes) {
-		es__free(s->stream);
-		es__free(s->bytes);
+		es_free(s->stream);
+		es_free(s->bytes);
 		return es__error_set(ES_ENOMEM, "queueing a snapshot: out of memory");
 	}
 	memcpy(s->bytes, bytes, len);
@@ -158,7 +158,7 @@ static int check_unique_ids(es_batch *b)
 	}
 	if (total < 2 || given == 0)
 		return 0;
-	uint8_t (*ids)[16] = es__malloc(total * 16);
+	uint8_t (*ids)[16] = es_malloc(total * 16);
 	if (!ids)
 		return es__error_set(ES_ENOMEM, "checking event ids: out of memory");
 	for (size_t i = 0; i < b->n; i++)
@@ -173,7 +173,7 @@ static int check_unique_ids(es_batch *b)
 			es_id_format(ids[i], text);
 			rc = es__error_set(ES_EINVAL, "event id %s appears twice in one request", text);
 		}
-	es__free(ids);
+	es_free(ids);
 	return rc;
 }
 
@@ -182,8 +182,8 @@ static int assign_ids(es_batch *b)
 	int64_t now = es__clock_now(b->db);
 	for (size_t i = 0; i < b->n; i++) {
 		batch_entry *e = &b->entries[i];
-		es__free(e->caller_id);
-		if (!(e->caller_id = es__calloc(e->count ? e->count : 1, 1)))
+		es_free(e->caller_id);
+		if (!(e->caller_id = es_calloc(e->count ? e->count : 1, 1)))
 			return es__error_set(ES_ENOMEM, "assigning event ids: out of memory");
 		for (size_t j = 0; j < e->count; j++) {
 			e->caller_id[j] = !es__id_is_zero(e->events[j].id);
@@ -475,7 +475,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 	if (!b)
 		return es__error_set(ES_EINVAL, "es_batch_commit: batch is NULL");
 	es_append_result *local = NULL;
-	if (!results && b->n && !(results = local = es__calloc(b->n, sizeof *local))) {
+	if (!results && b->n && !(results = local = es_calloc(b->n, sizeof *local))) {
 		es_batch_free(b);
 		return es__error_set(ES_ENOMEM, "es_batch_commit: out of memory");
 	}
@@ -487,7 +487,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 		rc = check_unique_ids(b);
 	if (!rc)
 		rc = es__group_commit(b->db, b);
-	es__free(local);
+	es_free(local);
 	es_batch_free(b);
 	return rc;
 }

@@ -14,16 +14,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "db.h"
 #include "record.h"
 #include "evstore/check.h"
-
-/* The snapshot envelope (snapshots/snapshot.c): u8 format 1, 3 zero bytes,
- * u32 state schema, u64 chain fingerprint, u64 XXH3-64 of the state, state. */
-#define SNAPSHOT_FORMAT 1
-#define SNAPSHOT_HEADER 24
 
 typedef struct checker {
 	es_db *db;
@@ -77,8 +71,6 @@ static int problem(checker *c, es_check_kind kind, const char *stream, int64_t v
 
 /* ---- helpers ---- */
 
-static uint32_t get_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /* A stream's name for messages: "#<id>" when the names table lacks it. */
 static bool name_of(checker *c, uint64_t sid, char out[ES_STREAM_NAME_MAX + 1])
@@ -426,11 +418,12 @@ static int visit_id(checker *c, const MDB_val *k, const MDB_val *v, void *state)
 
 static int check_envelope(checker *c, const char *name, int64_t ver, const MDB_val *v)
 {
-	const uint8_t *b = v->mv_data;
-	if (v->mv_size < SNAPSHOT_HEADER || b[0] != SNAPSHOT_FORMAT || b[1] || b[2] || b[3])
+	es__envelope env;
+	es__envelope_fault fault = es__envelope_open(&env, v->mv_data, v->mv_size);
+	if (fault == ES__ENVELOPE_MALFORMED)
 		return problem(c, ES_CHECK_SNAPSHOT_CORRUPT, name, ver, 0, "stream '%s': the snapshot at "
 		               "version %lld is malformed", name, (long long)ver);
-	if (get_u64(b + 16) != XXH3_64bits(b + SNAPSHOT_HEADER, v->mv_size - SNAPSHOT_HEADER))
+	if (fault == ES__ENVELOPE_CHECKSUM)
 		return problem(c, ES_CHECK_SNAPSHOT_CORRUPT, name, ver, 0, "stream '%s': the snapshot at "
 		               "version %lld fails its checksum", name, (long long)ver);
 	return 0;
@@ -559,7 +552,7 @@ static int visit_type(checker *c, const MDB_val *k, const MDB_val *v, void *stat
 	name[n] = '\0';
 	if (v->mv_size != 4)
 		return problem(c, ES_CHECK_TYPE, NULL, -1, 0, "the type table entry of '%s' is malformed", name);
-	uint32_t id = get_u32(v->mv_data);
+	uint32_t id = es__get_le32(v->mv_data);
 	uint8_t key[4] = { (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id };
 	MDB_val back;
 	int rc = get(c, c->db->dbi.type_names, key, 4, &back);

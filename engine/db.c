@@ -19,7 +19,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-#include "alloc.h"
+#include "es_alloc.h"
 #include "db.h"
 
 
@@ -202,13 +202,15 @@ int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, u
 		return es__lmdb(rc, "reading store metadata");
 	if (v.mv_size != 8)
 		return es__error_set(ES_ECORRUPT, "store metadata '%s' is malformed", name);
-	memcpy(out, v.mv_data, 8);
+	*out = es__get_le64(v.mv_data);
 	return 0;
 }
 
 int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value)
 {
-	MDB_val k = { strlen(name), (void *)name }, v = { 8, &value };
+	uint8_t le[8];
+	es__put_le64(le, value);
+	MDB_val k = { strlen(name), (void *)name }, v = { 8, le };
 	int rc = mdb_put(txn, db->dbi.meta, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing store metadata") : 0;
 }
@@ -373,8 +375,8 @@ static void db_free(es_db *db)
 	pthread_mutex_destroy(&db->gate.lock);
 	pthread_mutex_destroy(&db->group.lock);
 	pthread_cond_destroy(&db->gate.cond);
-	es__free(db->path);
-	es__free(db);
+	es_free(db->path);
+	es_free(db);
 }
 
 int es_db_open(es_db **out, const char *path, const es_open_options *opts)
@@ -390,9 +392,9 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 	int rc = prepare_dir(path, opts->read_only);
 	if (rc)
 		return rc;
-	es_db *db = es__calloc(1, sizeof *db);
+	es_db *db = es_calloc(1, sizeof *db);
 	if (!db || !(db->path = es__strdup(path)) || es__type_cache_init(&db->types)) {
-		if (db) { es__free(db->path); es__free(db); }
+		if (db) { es_free(db->path); es_free(db); }
 		return es__error_set(ES_ENOMEM, "es_db_open: out of memory");
 	}
 	pthread_mutex_init(&db->gate.lock, NULL);

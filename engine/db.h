@@ -1,7 +1,7 @@
 /*
- * db.h - private definitions shared by the engine's source files, and the
- * engine's internal interface for sibling modules (snapshots, tools' checkers).
- * Nothing here is installed.
+ * db.h - the engine's private definitions, shared by its source files only:
+ * struct es_db and the LMDB layout. What sibling modules may call is in
+ * internal/es_engine_int.h. Nothing here is installed.
  */
 #ifndef ES_ENGINE_DB_H
 #define ES_ENGINE_DB_H
@@ -12,6 +12,8 @@
 #include <lmdb.h>
 
 #include "evstore/engine.h"
+#include "es_bytes.h"
+#include "es_engine_int.h"
 
 /* Sub-databases of the environment; see DESIGN.md "Storage layout". */
 typedef struct es_dbis {
@@ -88,23 +90,7 @@ typedef struct es_stream_rec {
 int es__error_lmdb(int rc, const char *what);
 int es__error_errno(int err, const char *what);
 
-/* ---- keys (inline big-endian helpers) ---- */
-static inline void es__put_be64(uint8_t *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	memcpy(p, &v, 8);
-}
-static inline uint64_t es__get_be64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
+/* ---- keys: stream id BE64 + version BE64 ---- */
 static inline void es__event_key(uint8_t key[16], uint64_t stream_id, int64_t version)
 {
 	es__put_be64(key, stream_id);
@@ -137,7 +123,6 @@ int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *batch);
 int es__group_commit(es_db *db, es_batch *batch);
 
 /* ---- streams.c ---- */
-int es__check_stream_name(const char *stream);
 /* 0 and *rec filled, ES_ENOTFOUND, or ES_ECORRUPT */
 int es__stream_rec_get(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec *rec);
 int es__stream_rec_put(MDB_txn *txn, es_db *db, const char *stream, const es_stream_rec *rec);
@@ -167,22 +152,8 @@ bool es__id_is_zero(const uint8_t id[16]);
  * ES_ECORRUPT names the stream and version. */
 int es__event_fill(es_event *ev, es_read *rd, const MDB_val *rec, const char *stream, int64_t version);
 
-/* ---- snapstore.c: raw snapshot storage for the snapshots module ---- */
-/* Queue a snapshot write into a batch; it lands in the batch's transaction.
- * bytes are copied. The stream must be one the batch appends to. */
-int es__batch_put_snapshot(es_batch *batch, const char *stream, int64_t version,
-                           const void *bytes, size_t len);
-/* Newest snapshot of stream at or below max_version; borrowed bytes (valid
- * for the read). ES_ENOTFOUND if none. */
-int es__snapshot_get_le(int64_t *version, const void **bytes, size_t *len,
-                        es_read *rd, const char *stream, int64_t max_version);
+/* ---- snapstore.c (the rest is in es_engine_int.h) ---- */
 int es__snapshot_put_txn(MDB_txn *txn, es_db *db, uint64_t stream_id, int64_t version,
                          const void *bytes, size_t len);
-int es__snapshot_put(es_db *db, const char *stream, int64_t version,
-                     const void *bytes, size_t len);
-int es__snapshot_delete(es_db *db, const char *stream, int64_t version);
-/* Visit every snapshot of a stream, oldest first. */
-typedef int (*es__snapshot_cb)(int64_t version, const void *bytes, size_t len, void *payload);
-int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_cb cb, void *payload);
 
 #endif

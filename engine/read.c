@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "es_alloc.h"
 #include "db.h"
 #include "record.h"
 
@@ -33,9 +33,9 @@ static void names_clear(read_handle *h)
 	for (size_t i = 0; i < h->n_buckets; i++)
 		for (name_entry *e = h->buckets[i], *next; e; e = next) {
 			next = e->next;
-			es__free(e);
+			es_free(e);
 		}
-	es__free(h->buckets);
+	es_free(h->buckets);
 	h->buckets = NULL;
 	h->n_buckets = h->count = 0;
 }
@@ -43,7 +43,7 @@ static void names_clear(read_handle *h)
 static int names_grow(read_handle *h)
 {
 	size_t n = h->n_buckets ? h->n_buckets * 2 : 16;
-	name_entry **b = es__calloc(n, sizeof *b);
+	name_entry **b = es_calloc(n, sizeof *b);
 	if (!b)
 		return ES_ENOMEM;
 	for (size_t i = 0; i < h->n_buckets; i++)
@@ -52,7 +52,7 @@ static int names_grow(read_handle *h)
 			e->next = b[e->id & (n - 1)];
 			b[e->id & (n - 1)] = e;
 		}
-	es__free(h->buckets);
+	es_free(h->buckets);
 	h->buckets = b;
 	h->n_buckets = n;
 	return 0;
@@ -76,7 +76,7 @@ static const char *read_stream_name(es_read *rd, uint64_t id, const char *name)
 	if (e)
 		return e->name;
 	size_t len = strlen(name);
-	if ((h->count >= h->n_buckets && names_grow(h)) || !(e = es__malloc(sizeof *e + len + 1))) {
+	if ((h->count >= h->n_buckets && names_grow(h)) || !(e = es_malloc(sizeof *e + len + 1))) {
 		es__error_set(ES_ENOMEM, "stream '%s': out of memory", name);
 		return NULL;
 	}
@@ -92,14 +92,14 @@ int es_read_begin(es_read **out, es_db *db)
 {
 	if (!out || !db)
 		return es__error_set(ES_EINVAL, "es_read_begin: out and db are required");
-	read_handle *h = es__calloc(1, sizeof *h);
+	read_handle *h = es_calloc(1, sizeof *h);
 	if (!h)
 		return es__error_set(ES_ENOMEM, "es_read_begin: out of memory");
 	es_read *rd = &h->rd;
 	rd->db = db;
 	int rc = es__read_txn_begin(db, &rd->txn);
 	if (rc) {
-		es__free(h);
+		es_free(h);
 		return rc;
 	}
 	*out = rd;
@@ -125,7 +125,7 @@ void es_read_end(es_read *rd)
 		return;
 	es__read_txn_end(rd->db, rd->txn);
 	names_clear((read_handle *)rd);
-	es__free(rd);
+	es_free(rd);
 }
 
 static int type_name(const char **out, es_read *rd, uint32_t id)
@@ -242,12 +242,12 @@ static int iter_new(es_iter **out, es_read *rd, MDB_dbi dbi, es_direction dir, s
 {
 	if (dir != ES_FORWARD && dir != ES_BACKWARD)
 		return es__error_set(ES_EINVAL, "direction %d is neither ES_FORWARD nor ES_BACKWARD", (int)dir);
-	es_iter *it = es__calloc(1, sizeof *it);
+	es_iter *it = es_calloc(1, sizeof *it);
 	if (!it)
 		return es__error_set(ES_ENOMEM, "creating an iterator: out of memory");
 	int rc = mdb_cursor_open(rd->txn, dbi, &it->cur);
 	if (rc) {
-		es__free(it);
+		es_free(it);
 		return es__error_lmdb(rc, "creating an iterator");
 	}
 	it->rd = rd;
@@ -303,7 +303,7 @@ void es_iter_free(es_iter *it)
 		return;
 	mdb_cursor_close(it->cur);
 	mdb_cursor_close(it->events);
-	es__free(it);
+	es_free(it);
 }
 
 /* A renewed read sees the stream as it is now: more events, or fewer

@@ -9,16 +9,13 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "es_bytes.h"
 #include "record.h"
 
 #define FLAG_OCCURRED 1u
 #define FLAG_CORRELATION 2u
 #define FLAG_CAUSATION 4u
 
-static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint32_t get_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 static int id_set(const uint8_t id[16])
 {
@@ -58,7 +55,7 @@ size_t es__record_size(const es_event_data *ev)
 static uint8_t *put_string(uint8_t *p, const char *s)
 {
 	size_t n = strlen(s);
-	put_u32(p, (uint32_t)n);
+	es__put_le32(p, (uint32_t)n);
 	memcpy(p + 4, s, n);
 	return p + 4 + n;
 }
@@ -76,35 +73,35 @@ void es__record_encode(uint8_t *buf, const es_record_in *in)
 	buf[8] = ES_RECORD_FORMAT;
 	buf[9] = flags;
 	buf[10] = buf[11] = 0;
-	put_u32(buf + 12, in->type_id);
-	put_u32(buf + 16, ev->schema_version);
-	put_u32(buf + 20, (uint32_t)ev->payload_len);
-	put_u64(buf + 24, in->position);
-	put_u64(buf + ES_RECORD_OFF_RECORDED_AT, (uint64_t)in->recorded_at);
+	es__put_le32(buf + 12, in->type_id);
+	es__put_le32(buf + 16, ev->schema_version);
+	es__put_le32(buf + 20, (uint32_t)ev->payload_len);
+	es__put_le64(buf + 24, in->position);
+	es__put_le64(buf + ES_RECORD_OFF_RECORDED_AT, (uint64_t)in->recorded_at);
 	memcpy(buf + 40, ev->id, 16);
 	uint8_t *p = buf + ES_RECORD_HEADER;
-	if (flags & FLAG_OCCURRED) { put_u64(p, (uint64_t)ev->occurred_at); p += 8; }
+	if (flags & FLAG_OCCURRED) { es__put_le64(p, (uint64_t)ev->occurred_at); p += 8; }
 	if (flags & FLAG_CORRELATION) { memcpy(p, ev->correlation_id, 16); p += 16; }
 	if (flags & FLAG_CAUSATION) { memcpy(p, ev->causation_id, 16); p += 16; }
 	if (ev->payload_len)
 		memcpy(p, ev->payload, ev->payload_len);
 	p += ev->payload_len;
 	if (ev->metadata_count) {
-		put_u32(p, (uint32_t)ev->metadata_count);
+		es__put_le32(p, (uint32_t)ev->metadata_count);
 		p += 4;
 		for (size_t i = 0; i < ev->metadata_count; i++) {
 			p = put_string(p, ev->metadata[i].key);
 			p = put_string(p, ev->metadata[i].value);
 		}
 	}
-	put_u64(buf, es__record_checksum(buf, (size_t)(p - buf)));
+	es__put_le64(buf, es__record_checksum(buf, (size_t)(p - buf)));
 }
 
 int es__record_recorded_at(int64_t *out, const uint8_t *buf, size_t len)
 {
 	if (len < ES_RECORD_HEADER || buf[8] != ES_RECORD_FORMAT)
 		return ES_ECORRUPT;
-	*out = (int64_t)get_u64(buf + ES_RECORD_OFF_RECORDED_AT);
+	*out = (int64_t)es__get_le64(buf + ES_RECORD_OFF_RECORDED_AT);
 	return 0;
 }
 
@@ -112,21 +109,21 @@ int es__record_decode(es_record_view *out, const uint8_t *buf, size_t len)
 {
 	if (len < ES_RECORD_HEADER || buf[8] != ES_RECORD_FORMAT || (buf[9] & ~7u))
 		return ES_ECORRUPT;
-	if (get_u64(buf) != es__record_checksum(buf, len))
+	if (es__get_le64(buf) != es__record_checksum(buf, len))
 		return ES_ECORRUPT;
 	uint8_t flags = buf[9];
 	size_t fixed = ES_RECORD_HEADER + optional_size(flags);
-	uint32_t payload_len = get_u32(buf + ES_RECORD_OFF_PAYLOAD_LEN);
+	uint32_t payload_len = es__get_le32(buf + ES_RECORD_OFF_PAYLOAD_LEN);
 	if (fixed > len || payload_len > len - fixed)
 		return ES_ECORRUPT;
-	out->type_id = get_u32(buf + 12);
-	out->schema_version = get_u32(buf + 16);
-	out->position = get_u64(buf + 24);
-	out->recorded_at = (int64_t)get_u64(buf + ES_RECORD_OFF_RECORDED_AT);
+	out->type_id = es__get_le32(buf + 12);
+	out->schema_version = es__get_le32(buf + 16);
+	out->position = es__get_le64(buf + 24);
+	out->recorded_at = (int64_t)es__get_le64(buf + ES_RECORD_OFF_RECORDED_AT);
 	memcpy(out->id, buf + 40, 16);
 	const uint8_t *p = buf + ES_RECORD_HEADER;
 	out->occurred_at = 0;
-	if (flags & FLAG_OCCURRED) { out->occurred_at = (int64_t)get_u64(p); p += 8; }
+	if (flags & FLAG_OCCURRED) { out->occurred_at = (int64_t)es__get_le64(p); p += 8; }
 	if (flags & FLAG_CORRELATION) { memcpy(out->correlation_id, p, 16); p += 16; }
 	else memset(out->correlation_id, 0, 16);
 	if (flags & FLAG_CAUSATION) { memcpy(out->causation_id, p, 16); p += 16; }
@@ -154,7 +151,7 @@ static int metadata_step(const es_event *ev, size_t *cursor, const char **key,
 	for (int i = 0; i < 2; i++) {
 		if (len - at < 4)
 			return ES_ECORRUPT;
-		size_t n = get_u32(m + at);
+		size_t n = es__get_le32(m + at);
 		at += 4;
 		if (n > len - at)
 			return ES_ECORRUPT;

@@ -90,7 +90,7 @@ int es__snapshot_delete(es_db *db, const char *stream, int64_t version)
 	return es__write(db, snapshot_write, &req);
 }
 
-int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_cb cb, void *payload)
+int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn cb, void *payload)
 {
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(rd->txn, rd->db, stream, &rec);

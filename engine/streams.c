@@ -21,8 +21,6 @@ int es__check_stream_name(const char *stream)
 	return 0;
 }
 
-static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint64_t get_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 int es__stream_rec_get(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec *rec)
 {
@@ -35,24 +33,24 @@ int es__stream_rec_get(MDB_txn *txn, es_db *db, const char *stream, es_stream_re
 	if (v.mv_size != ES_STREAM_REC_SIZE)
 		return es__error_set(ES_ECORRUPT, "record of stream '%s' is malformed", stream);
 	const uint8_t *p = v.mv_data;
-	rec->id = get_u64(p);
-	rec->head = (int64_t)get_u64(p + 8);
-	rec->first_visible = (int64_t)get_u64(p + 16);
-	rec->first_recorded_at = (int64_t)get_u64(p + 24);
-	rec->last_recorded_at = (int64_t)get_u64(p + 32);
-	memcpy(&rec->flags, p + 40, 4);
+	rec->id = es__get_le64(p);
+	rec->head = (int64_t)es__get_le64(p + 8);
+	rec->first_visible = (int64_t)es__get_le64(p + 16);
+	rec->first_recorded_at = (int64_t)es__get_le64(p + 24);
+	rec->last_recorded_at = (int64_t)es__get_le64(p + 32);
+	rec->flags = es__get_le32(p + 40);
 	return 0;
 }
 
 int es__stream_rec_put(MDB_txn *txn, es_db *db, const char *stream, const es_stream_rec *rec)
 {
 	uint8_t buf[ES_STREAM_REC_SIZE];
-	put_u64(buf, rec->id);
-	put_u64(buf + 8, (uint64_t)rec->head);
-	put_u64(buf + 16, (uint64_t)rec->first_visible);
-	put_u64(buf + 24, (uint64_t)rec->first_recorded_at);
-	put_u64(buf + 32, (uint64_t)rec->last_recorded_at);
-	memcpy(buf + 40, &rec->flags, 4);
+	es__put_le64(buf, rec->id);
+	es__put_le64(buf + 8, (uint64_t)rec->head);
+	es__put_le64(buf + 16, (uint64_t)rec->first_visible);
+	es__put_le64(buf + 24, (uint64_t)rec->first_recorded_at);
+	es__put_le64(buf + 32, (uint64_t)rec->last_recorded_at);
+	es__put_le32(buf + 40, rec->flags);
 	MDB_val k = { strlen(stream), (void *)stream }, v = { sizeof buf, buf };
 	int rc = mdb_put(txn, db->dbi.streams, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing a stream record") : 0;

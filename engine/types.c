@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "es_alloc.h"
 #include "db.h"
 
 int es__type_cache_init(es_type_cache *tc)
@@ -18,14 +18,9 @@ int es__type_cache_init(es_type_cache *tc)
 void es__type_cache_free(es_type_cache *tc)
 {
 	for (uint32_t i = 0; i < tc->cap; i++)
-		es__free(tc->names[i]);
-	es__free(tc->names);
+		es_free(tc->names[i]);
+	es_free(tc->names);
 	pthread_mutex_destroy(&tc->lock);
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
 
 int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
@@ -35,7 +30,7 @@ int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
 	if (rc == 0) {
 		if (v.mv_size != 4)
 			return es__error_set(ES_ECORRUPT, "type table entry for '%s' is malformed", name);
-		memcpy(id, v.mv_data, 4);
+		*id = es__get_le32(v.mv_data);
 		return 0;
 	}
 	if (rc != MDB_NOTFOUND)
@@ -46,9 +41,10 @@ int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
 	if (next > UINT32_MAX)
 		return es__error_set(ES_ERANGE, "too many event types");
 	uint32_t fresh = (uint32_t)next;
-	uint8_t key[4];
-	put_be32(key, fresh);
-	MDB_val idv = { 4, &fresh }, ik = { 4, key };
+	uint8_t key[4], idle[4];
+	es__put_be32(key, fresh);
+	es__put_le32(idle, fresh);
+	MDB_val idv = { 4, idle }, ik = { 4, key };
 	if ((rc = mdb_put(txn, db->dbi.types, &k, &idv, MDB_NOOVERWRITE)) ||
 	    (rc = mdb_put(txn, db->dbi.type_names, &ik, &k, MDB_NOOVERWRITE)))
 		return es__lmdb(rc, "interning an event type");
@@ -61,7 +57,7 @@ static int cache_grow(es_type_cache *tc, uint32_t id)
 	uint32_t cap = tc->cap ? tc->cap : 16;
 	while (cap <= id)
 		cap *= 2;
-	char **names = es__realloc(tc->names, cap * sizeof *names);
+	char **names = es_realloc(tc->names, cap * sizeof *names);
 	if (!names)
 		return ES_ENOMEM;
 	memset(names + tc->cap, 0, (cap - tc->cap) * sizeof *names);
@@ -82,7 +78,7 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 		return 0;
 	}
 	uint8_t key[4];
-	put_be32(key, id);
+	es__put_be32(key, id);
 	MDB_val k = { 4, key }, v;
 	int rc = mdb_get(txn, db->dbi.type_names, &k, &v);
 	bool valid = rc == 0 && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX;
@@ -94,7 +90,7 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 		return 0;
 	}
 	pthread_mutex_unlock(&tc->lock);
-	es__free(copy);
+	es_free(copy);
 	/* A valid name that could not be cached (copy or cache growth failed)
 	 * is out of memory, not corruption. */
 	if (valid)

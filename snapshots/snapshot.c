@@ -1,20 +1,14 @@
 /*
- * snapshot.c - the snapshot envelope and its checks, selection of the newest
- * usable snapshot, staging into a batch, and thinning.
- *
- * Envelope (little-endian): u8 format (1), u8[3] zero, u32 state schema
- * version, u64 upcaster fingerprint, u64 XXH3-64 of the state, state bytes.
+ * snapshot.c - snapshots in their envelope (format in the engine's
+ * es_engine_int.h): selection of the newest usable one, staging into a
+ * batch, and thinning.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "evstore/snapshot.h"
-#include "../engine/alloc.h"
-#include "../engine/db.h"
-
-#define ENVELOPE_FORMAT 1
-#define ENVELOPE_HEADER 24
+#include "es_alloc.h"
+#include "es_engine_int.h"
 
 const char *es_snapshot_skip_str(es_snapshot_skip why)
 {
@@ -29,35 +23,24 @@ const char *es_snapshot_skip_str(es_snapshot_skip why)
 
 static uint8_t *envelope_new(size_t *len, const es_snapshot_key *key, const void *state, size_t state_len)
 {
-	uint8_t *buf = es__malloc(ENVELOPE_HEADER + state_len);
+	uint8_t *buf = es_malloc(ES__ENVELOPE_HEADER + state_len);
 	if (!buf)
 		return NULL;
-	uint64_t sum = XXH3_64bits(state, state_len);
-	memset(buf, 0, 4);
-	buf[0] = ENVELOPE_FORMAT;
-	memcpy(buf + 4, &key->schema_version, 4);
-	memcpy(buf + 8, &key->fingerprint, 8);
-	memcpy(buf + 16, &sum, 8);
+	es__envelope_seal(buf, key->schema_version, key->fingerprint, state, state_len);
 	if (state_len)
-		memcpy(buf + ENVELOPE_HEADER, state, state_len);
-	*len = ENVELOPE_HEADER + state_len;
+		memcpy(buf + ES__ENVELOPE_HEADER, state, state_len);
+	*len = ES__ENVELOPE_HEADER + state_len;
 	return buf;
 }
 
-static es_snapshot_skip envelope_check(const uint8_t *buf, size_t len, const es_snapshot_key *key)
+static es_snapshot_skip envelope_check(es__envelope *env, const void *bytes, size_t len,
+                                       const es_snapshot_key *key)
 {
-	uint32_t schema;
-	uint64_t fingerprint, sum;
-	if (len < ENVELOPE_HEADER || buf[0] != ENVELOPE_FORMAT)
+	if (es__envelope_open(env, bytes, len) != ES__ENVELOPE_INTACT)
 		return ES_SNAPSHOT_CORRUPT;
-	memcpy(&schema, buf + 4, 4);
-	memcpy(&fingerprint, buf + 8, 8);
-	memcpy(&sum, buf + 16, 8);
-	if (sum != XXH3_64bits(buf + ENVELOPE_HEADER, len - ENVELOPE_HEADER))
-		return ES_SNAPSHOT_CORRUPT;
-	if (schema != key->schema_version)
+	if (env->state_schema != key->schema_version)
 		return ES_SNAPSHOT_SCHEMA_CHANGED;
-	if (fingerprint != key->fingerprint)
+	if (env->fingerprint != key->fingerprint)
 		return ES_SNAPSHOT_FINGERPRINT_CHANGED;
 	return ES_SNAPSHOT_USABLE;
 }
@@ -66,7 +49,7 @@ int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t 
                      const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *payload)
 {
 	if (!out || !rd || !key)
-		return es__error_set(ES_EINVAL, "es_snapshot_find: out, rd and key are required");
+		return es_error_set(ES_EINVAL, "es_snapshot_find: out, rd and key are required");
 	int rc = es__check_stream_name(stream);
 	while (rc == 0) {
 		int64_t version;
@@ -74,11 +57,12 @@ int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t 
 		size_t len;
 		if ((rc = es__snapshot_get_le(&version, &bytes, &len, rd, stream, max_version)))
 			break;
-		es_snapshot_skip why = envelope_check(bytes, len, key);
+		es__envelope env;
+		es_snapshot_skip why = envelope_check(&env, bytes, len, key);
 		if (why == ES_SNAPSHOT_USABLE) {
 			out->version = version;
-			out->state = (const uint8_t *)bytes + ENVELOPE_HEADER;
-			out->state_len = len - ENVELOPE_HEADER;
+			out->state = env.state;
+			out->state_len = env.state_len;
 			return 0;
 		}
 		if (on_skip && (rc = on_skip(version, why, payload)) != 0)
@@ -106,14 +90,14 @@ static int put_enveloped(envelope_sink sink, void *target, const char *what, con
                          int64_t version, const es_snapshot_key *key, const void *state, size_t state_len)
 {
 	if (!target || !key || (state_len && !state))
-		return es__error_set(ES_EINVAL, "%s: target, key and state are required", what);
+		return es_error_set(ES_EINVAL, "%s: target, key and state are required", what);
 	int rc = es__check_stream_name(stream);
 	size_t len;
 	uint8_t *buf = rc ? NULL : envelope_new(&len, key, state, state_len);
 	if (rc || !buf)
-		return rc ? rc : es__error_set(ES_ENOMEM, "%s: out of memory", what);
+		return rc ? rc : es_error_set(ES_ENOMEM, "%s: out of memory", what);
 	rc = sink(target, stream, version, buf, len);
-	es__free(buf);
+	es_free(buf);
 	return rc;
 }
 
@@ -147,7 +131,7 @@ static int collect_version(int64_t version, const void *bytes, size_t len, void 
 		size_t cap = l->cap ? l->cap * 2 : 8;
 		int64_t *v = realloc(l->v, cap * sizeof *v);
 		if (!v)
-			return es__error_set(ES_ENOMEM, "listing snapshots: out of memory");
+			return es_error_set(ES_ENOMEM, "listing snapshots: out of memory");
 		l->v = v;
 		l->cap = cap;
 	}
@@ -158,14 +142,14 @@ static int collect_version(int64_t version, const void *bytes, size_t len, void 
 int es_snapshot_list(int64_t **out, size_t *count, es_read *rd, const char *stream)
 {
 	if (!out || !count || !rd)
-		return es__error_set(ES_EINVAL, "es_snapshot_list: out, count and rd are required");
+		return es_error_set(ES_EINVAL, "es_snapshot_list: out, count and rd are required");
 	version_list l = { 0 };
 	int rc = es__check_stream_name(stream);
 	if (!rc)
 		rc = es__snapshot_each(rd, stream, collect_version, &l);
 	if (rc) {
 		free(l.v);
-		return rc == ES_ENOTFOUND ? es__error_set(rc, "stream '%s' not found", stream) : rc;
+		return rc == ES_ENOTFOUND ? es_error_set(rc, "stream '%s' not found", stream) : rc;
 	}
 	*out = l.v;
 	*count = l.n;
@@ -199,7 +183,7 @@ int es_snapshot_thin(size_t *removed, es_db *db, const char *stream, const es_th
 	if (removed)
 		*removed = 0;
 	if (!db || !opts || opts->version != ES_THIN_OPTIONS_VERSION || opts->keep_one_in == 0)
-		return es__error_set(ES_EINVAL, "es_snapshot_thin: db and valid options (keep_one_in >= 1) are required");
+		return es_error_set(ES_EINVAL, "es_snapshot_thin: db and valid options (keep_one_in >= 1) are required");
 	int rc = es__check_stream_name(stream);
 	version_list old = { 0 };
 	if (rc || (rc = old_snapshots(&old, db, stream, opts->older_than))) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 #include "bank_demo.h"
 #include "cli.h"

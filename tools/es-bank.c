@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 #include "bank_demo.h"
 #include "cli.h"

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <evstore/evstore.h>
+#include <evstore/audit.h>
+#include <evstore/bank.h>
 
 #include "cli.h"
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <evstore/evstore.h>
+#include <evstore/audit.h>
+#include <evstore/bank.h>
 
 #include "cli.h"
 

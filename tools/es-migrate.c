@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 #include "cli.h"
 

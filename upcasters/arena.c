@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "evstore/upcaster.h"
-#include "../engine/alloc.h"
+#include "es_alloc.h"
 
 #define ALIGN 16
 
@@ -34,7 +34,7 @@ void *es_arena_alloc(es_arena *a, size_t size)
 	}
 	if (size > SIZE_MAX - sizeof(spill_block))
 		return NULL;
-	spill_block *b = es__malloc(sizeof *b + size);
+	spill_block *b = es_malloc(sizeof *b + size);
 	if (!b)
 		return NULL;
 	b->next = a->spill;
@@ -46,7 +46,7 @@ void es_arena_release(es_arena *a)
 {
 	for (spill_block *b = a->spill, *next; b; b = next) {
 		next = b->next;
-		es__free(b);
+		es_free(b);
 	}
 	a->spill = NULL;
 }

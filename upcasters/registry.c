@@ -9,8 +9,8 @@
 #include <xxhash.h>
 
 #include "evstore/upcaster.h"
-#include "../engine/alloc.h"
-#include "../engine/array.h"
+#include "es_alloc.h"
+#include "es_array.h"
 
 typedef struct step {
 	char *type, *to_type, *name;
@@ -39,7 +39,7 @@ int es_registry_new(es_registry **out)
 {
 	if (!out)
 		return es_error_set(ES_EINVAL, "es_registry_new: out is NULL");
-	*out = es__calloc(1, sizeof **out);
+	*out = es_calloc(1, sizeof **out);
 	return *out ? 0 : es_error_set(ES_ENOMEM, "es_registry_new: out of memory");
 }
 
@@ -48,15 +48,15 @@ void es_registry_free(es_registry *reg)
 	if (!reg)
 		return;
 	for (size_t i = 0; i < reg->n_steps; i++) {
-		es__free(reg->steps[i].type);
-		es__free(reg->steps[i].to_type);
-		es__free(reg->steps[i].name);
+		es_free(reg->steps[i].type);
+		es_free(reg->steps[i].to_type);
+		es_free(reg->steps[i].name);
 	}
 	for (size_t i = 0; i < reg->n_cur; i++)
-		es__free(reg->cur[i].type);
-	es__free(reg->steps);
-	es__free(reg->cur);
-	es__free(reg);
+		es_free(reg->cur[i].type);
+	es_free(reg->steps);
+	es_free(reg->cur);
+	es_free(reg);
 }
 
 static int check_open(const es_registry *reg, const char *what)
@@ -84,7 +84,7 @@ int es_registry_add(es_registry *reg, const es_upcaster *s)
 	st->to_type = es__strdup(s->to_type ? s->to_type : s->type);
 	st->name = es__strdup(s->name);
 	if (!st->type || !st->to_type || !st->name) {
-		es__free(st->type); es__free(st->to_type); es__free(st->name);
+		es_free(st->type); es_free(st->to_type); es_free(st->name);
 		return es_error_set(ES_ENOMEM, "upcaster registry: out of memory");
 	}
 	st->from = s->from_version;

@@ -12,7 +12,7 @@
 
 #include "bank.pb-c.h"
 #include "bank_int.h"
-#include "../../engine/alloc.h"
+#include "es_alloc.h"
 
 #define REFERENCE_MAX 256
 
@@ -89,13 +89,13 @@ static int rule_can_debit(const es_load_info *info, const es_account *a, const c
 static int emit_message(es_emit *emit, size_t target, const char *type, const ProtobufCMessage *msg)
 {
 	size_t len = protobuf_c_message_get_packed_size(msg);
-	uint8_t stack[1024], *buf = len <= sizeof stack ? stack : es__malloc(len);
+	uint8_t stack[1024], *buf = len <= sizeof stack ? stack : es_malloc(len);
 	if (!buf)
 		return es_error_set(ES_ENOMEM, "encoding a %s event: out of memory", type);
 	protobuf_c_message_pack(msg, buf);
 	int rc = es_emit_event(emit, target, type, ES_BANK_SCHEMA_VERSION, buf, len);
 	if (buf != stack)
-		es__free(buf);
+		es_free(buf);
 	return rc;
 }
 

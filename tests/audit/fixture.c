@@ -11,7 +11,7 @@
 #include <lmdb.h>
 #include <xxhash.h>
 
-#include "../../engine/record.h" /* record offsets and checksum, for damage */
+#include "record.h" /* record offsets and checksum, for damage */
 #include "bank.pb-c.h"
 #include "bank_v1.pb-c.h"
 #include "bank_v2.pb-c.h"

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
+#include <evstore/audit.h>
 
 /* Counts of what es_audit_fixture writes. */
 #define FIXTURE_EVENTS 30

@@ -8,6 +8,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include <evstore/bank.h>
+
 #include "testutil.h"
 #include "audit_tcases.h"
 

@@ -14,7 +14,6 @@
 #include "banktest.h"
 #include "bank_tcases.h"
 #include "bank.pb-c.h"
-#include "bank_int.h"
 
 /* Asserts rc, that the message names the account (and says `text`, unless
  * NULL), and that the account's head did not move. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <evstore/bank.h>
+
 #include "testutil.h"
 #include "bank.pb-c.h"
 

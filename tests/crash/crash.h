@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 #define CR_ACCOUNTS 4        /* few accounts: they cross the snapshot interval often */
 #define CR_RAW_STREAMS 6

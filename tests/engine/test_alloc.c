@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "es_alloc.h"
 #include "engine_tcases.h"
 #include "enginetest.h"
 
@@ -78,9 +78,9 @@ START_TEST(incomplete_allocator_means_libc)
 {
 	es_allocator half = { count_malloc, NULL, count_free, &seen };
 	es_set_allocator(&half);
-	void *p = es__malloc(10);
+	void *p = es_malloc(10);
 	ck_assert_ptr_nonnull(p);
-	es__free(p);
+	es_free(p);
 	ck_assert_int_eq(seen.mallocs, 0);
 	ck_assert_int_eq(seen.frees, 0);
 }
@@ -88,24 +88,24 @@ END_TEST
 
 START_TEST(helpers_behave_like_libc)
 {
-	unsigned char *z = es__calloc(4, 8);
+	unsigned char *z = es_calloc(4, 8);
 	ck_assert_ptr_nonnull(z);
 	for (int i = 0; i < 32; i++)
 		ck_assert_int_eq(z[i], 0);
-	z = es__realloc(z, 64);
+	z = es_realloc(z, 64);
 	ck_assert_ptr_nonnull(z);
-	es__free(z);
-	es__free(NULL); /* a no-op, never passed to free_fn */
-	ck_assert_ptr_null(es__calloc((size_t)-1 / 2, 4)); /* count * size overflows */
+	es_free(z);
+	es_free(NULL); /* a no-op, never passed to free_fn */
+	ck_assert_ptr_null(es_calloc((size_t)-1 / 2, 4)); /* count * size overflows */
 	char *s = es__strdup("hello");
 	ck_assert_str_eq(s, "hello");
-	es__free(s);
+	es_free(s);
 	s = es__strndup("hello", 3);
 	ck_assert_str_eq(s, "hel");
-	es__free(s);
-	void *zero = es__malloc(0); /* never NULL for size 0 */
+	es_free(s);
+	void *zero = es_malloc(0); /* never NULL for size 0 */
 	ck_assert_ptr_nonnull(zero);
-	es__free(zero);
+	es_free(zero);
 	ck_assert_int_eq(seen.live, 0);
 }
 END_TEST

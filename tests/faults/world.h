@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 /* Accounts of the template: "a" (250 events, snapshots at 99 and 199), "b"
  * (6), "c" (99: one more deposit crosses a snapshot boundary) and "old"

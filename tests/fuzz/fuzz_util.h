@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
+#include <evstore/audit.h>
 
 /* libFuzzer's entry point, which each target defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

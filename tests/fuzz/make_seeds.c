@@ -15,6 +15,8 @@
 #include <xxhash.h>
 
 #include <evstore/evstore.h>
+#include <evstore/audit.h>
+#include <evstore/bank.h>
 
 #include "fuzz_util.h"
 #include "legacy_events.h"

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 /*
  * Checks every answer in the file at path against db, in one read. Each

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 #include "legacy_events.h"
 #include "testutil.h"

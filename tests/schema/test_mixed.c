@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <evstore/evstore.h>
+#include <evstore/bank.h>
 
 #include "legacy_events.h"
 #include "testutil.h"

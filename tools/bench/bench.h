@@ -217,10 +217,8 @@ extern const bench_backend bench_lmdb;
 extern const bench_backend bench_sqlite;
 #endif
 
-#ifdef ES_BENCH_HAVE_AUDIT
 /* es-bench --w5-child DIR: dumps DIR's store in a fresh process. */
 int bench_dump_child(const char *dir);
-#endif
 
 /* Prints "es-bench: <backend>: <what>" to stderr; returns -1. */
 int bench_fail(const char *backend, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "bank.pb-c.h"
-#include "bank_int.h"
 #include "bench.h"
 
 /* ---- deterministic content ---- */

@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include <evstore/evstore.h>
-#ifdef ES_BENCH_HAVE_AUDIT
+#include <evstore/bank.h>
 #include <evstore/audit.h>
-#endif
 
 #include "bench.h"
 
@@ -307,7 +306,6 @@ static int ev_timetravel(bench_figs *out, const bench_data *d, const char *dir, 
 
 /* ---- W5 ---- */
 
-#ifdef ES_BENCH_HAVE_AUDIT
 /* A field of /proc/<pid>/status in KiB ("VmHWM", "RssAnon"), -1 if absent. */
 static long status_kib(const char *pid, const char *field)
 {
@@ -412,11 +410,7 @@ static int ev_dump(bench_figs *out, const bench_data *d, const char *dir)
 	bench_figs_set(out, "peak_anon_kib", (double)anon);
 	return 0;
 }
-#define EV_DUMP ev_dump
-#else
-#define EV_DUMP NULL
-#endif
 
 const bench_backend bench_evstore = {
-	NAME, ev_import, ev_commands, ev_fold, ev_timetravel, EV_DUMP,
+	NAME, ev_import, ev_commands, ev_fold, ev_timetravel, ev_dump,
 };

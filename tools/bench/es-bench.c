@@ -319,10 +319,8 @@ static void scale(bench *B)
 
 int main(int argc, char **argv)
 {
-#ifdef ES_BENCH_HAVE_AUDIT
 	if (argc == 3 && strcmp(argv[1], "--w5-child") == 0)
 		return bench_dump_child(argv[2]) ? 1 : 0;
-#endif
 	bench *B = calloc(1, sizeof *B);
 	if (!B || parse_args(&B->o, argc, argv)) {
 		fputs(usage_text, stderr);

@@ -117,6 +117,21 @@ typedef struct es_allocator {
  */
 ES_EXTERN void es_set_allocator(const es_allocator *a);
 
+/**
+ * Allocate through the allocator in force. evstore's own libraries (the bank,
+ * audit) use these so that the hook sees their memory too; a library built
+ * on evstore may do the same. Memory from these is freed with es_free, never
+ * with free(), and vice versa.
+ *
+ * es_malloc and es_realloc take size 0 as 1, so NULL always means out of
+ * memory; es_calloc zeroes and returns NULL when count * size overflows;
+ * es_free(NULL) does nothing.
+ */
+ES_EXTERN void *es_malloc(size_t size);
+ES_EXTERN void *es_calloc(size_t count, size_t size);
+ES_EXTERN void *es_realloc(void *ptr, size_t size);
+ES_EXTERN void es_free(void *ptr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,20 @@ ES_EXTERN int es_money_sub(int64_t *out, int64_t a, int64_t b);
 
 /* ---- The account aggregate ------------------------------------------ */
 
+/**
+ * The bank's stored event type names at the current schema version. They are
+ * part of the on-disk contract: stores, dumps and upcasters name events by
+ * them, so they never change (an old schema's names live in the upcasters).
+ */
+#define ES_BANK_ACCOUNT_OPENED "AccountOpened"
+#define ES_BANK_MONEY_DEPOSITED "MoneyDeposited"
+#define ES_BANK_MONEY_WITHDRAWN "MoneyWithdrawn"
+#define ES_BANK_ACCOUNT_FROZEN "AccountFrozen"
+#define ES_BANK_ACCOUNT_UNFROZEN "AccountUnfrozen"
+#define ES_BANK_ACCOUNT_CLOSED "AccountClosed"
+/** Schema version of today's bank events (aggregates/bank/schema/ holds the history). */
+#define ES_BANK_SCHEMA_VERSION 3
+
 /** Longest account id and owner name, in bytes. */
 #define ES_ACCOUNT_ID_MAX 64
 #define ES_OWNER_MAX 127

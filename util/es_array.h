@@ -1,9 +1,9 @@
 /*
- * array.h - growing a malloc'd array by doubling, shared by every module's
+ * es_array.h - growing a malloc'd array by doubling, shared by every module's
  * internals (batches, snapshot lists, emitted events, upcaster steps).
  */
-#ifndef ES_ENGINE_ARRAY_H
-#define ES_ENGINE_ARRAY_H
+#ifndef ES_UTIL_ARRAY_H
+#define ES_UTIL_ARRAY_H
 
 #include <stddef.h>
 

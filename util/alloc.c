@@ -1,11 +1,12 @@
 /*
- * alloc.c - the allocator hook (es_set_allocator in errors.h) and the
- * es__ allocation functions built on it (alloc.h).
+ * alloc.c - the allocator hook (es_set_allocator) and the allocation
+ * functions built on it (es_malloc and friends), all declared in errors.h.
+ * Part of the core library only: the hook is process state, and the bank and
+ * audit libraries reach it through these public functions.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
 #include "evstore/errors.h"
 
 static void *libc_malloc(size_t size, void *payload)
@@ -42,44 +43,28 @@ void es_set_allocator(const es_allocator *a)
 }
 
 /* Size 0 is asked for as 1, so a NULL result always means "out of memory". */
-void *es__malloc(size_t size)
+void *es_malloc(size_t size)
 {
 	return current.malloc_fn(size ? size : 1, current.payload);
 }
 
-void *es__calloc(size_t count, size_t size)
+void *es_calloc(size_t count, size_t size)
 {
 	if (size && count > ((size_t)-1) / size)
 		return NULL;
-	void *p = es__malloc(count * size);
+	void *p = es_malloc(count * size);
 	if (p)
 		memset(p, 0, count * size);
 	return p;
 }
 
-void *es__realloc(void *ptr, size_t size)
+void *es_realloc(void *ptr, size_t size)
 {
 	return current.realloc_fn(ptr, size ? size : 1, current.payload);
 }
 
-void es__free(void *ptr)
+void es_free(void *ptr)
 {
 	if (ptr)
 		current.free_fn(ptr, current.payload);
-}
-
-char *es__strndup(const char *s, size_t n)
-{
-	size_t len = strnlen(s, n);
-	char *copy = es__malloc(len + 1);
-	if (copy) {
-		memcpy(copy, s, len);
-		copy[len] = '\0';
-	}
-	return copy;
-}
-
-char *es__strdup(const char *s)
-{
-	return es__strndup(s, (size_t)-1);
 }

@@ -1,0 +1,63 @@
+/*
+ * es_engine_int.h - the engine's internal interface for sibling modules
+ * (snapshots): raw snapshot storage, the snapshot envelope, and the engine's
+ * stream-name rule. Not installed, and not exported from the shared library:
+ * the modules that call it are linked into the same library as the engine.
+ * Unlike db.h, nothing here exposes LMDB or struct es_db.
+ */
+#ifndef ES_ENGINE_INT_H
+#define ES_ENGINE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evstore/engine.h"
+
+/* 0, or ES_EINVAL naming the problem (NULL, empty, too long). */
+int es__check_stream_name(const char *stream);
+
+/* ---- raw snapshot storage (snapstore.c): bytes keyed by (stream, version) ---- */
+
+/* Queue a snapshot write into a batch; it lands in the batch's transaction.
+ * bytes are copied. The stream must be one the batch appends to. */
+int es__batch_put_snapshot(es_batch *batch, const char *stream, int64_t version,
+                           const void *bytes, size_t len);
+/* Newest snapshot of stream at or below max_version; borrowed bytes (valid
+ * for the read). ES_ENOTFOUND if none. */
+int es__snapshot_get_le(int64_t *version, const void **bytes, size_t *len,
+                        es_read *rd, const char *stream, int64_t max_version);
+int es__snapshot_put(es_db *db, const char *stream, int64_t version,
+                     const void *bytes, size_t len);
+int es__snapshot_delete(es_db *db, const char *stream, int64_t version);
+/* Visit every snapshot of a stream, oldest first. */
+typedef int (*es__snapshot_fn)(int64_t version, const void *bytes, size_t len, void *payload);
+int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn fn, void *payload);
+
+/* ---- the snapshot envelope (envelope.c) ----
+ * What the engine stores for a snapshot, integers little-endian:
+ *   0 u8 format (1), 1 u8[3] zero, 4 u32 state schema version,
+ *   8 u64 upcaster fingerprint, 16 u64 XXH3-64 of the state, 24 the state.
+ * The snapshots module writes and selects envelopes; es_check verifies them. */
+#define ES__ENVELOPE_HEADER 24
+
+typedef struct es__envelope {
+	uint32_t state_schema;
+	uint64_t fingerprint;
+	const uint8_t *state; /* points into the bytes given to es__envelope_open */
+	size_t state_len;
+} es__envelope;
+
+typedef enum es__envelope_fault {
+	ES__ENVELOPE_INTACT = 0,
+	ES__ENVELOPE_MALFORMED, /* too short, another format, reserved bytes set */
+	ES__ENVELOPE_CHECKSUM   /* the state does not match its checksum */
+} es__envelope_fault;
+
+/* Writes the header for state into buf[0..ES__ENVELOPE_HEADER); the caller
+ * puts the state right after it. */
+void es__envelope_seal(uint8_t *buf, uint32_t state_schema, uint64_t fingerprint,
+                       const void *state, size_t state_len);
+/* Checks an envelope and, when intact, fills *out. */
+es__envelope_fault es__envelope_open(es__envelope *out, const void *bytes, size_t len);
+
+#endif

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test asan tsan fuzz coverage clean
+.PHONY: all deps configure build demo test asan tsan fuzz coverage warnings clean
 
 all: build
 
@@ -50,9 +50,13 @@ fuzz:
 	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
+# Warning-free with -Werror: gcc Debug, RelWithDebInfo, Release; clang Release.
+warnings:
+	@scripts/warnings.sh
+
 # Line and branch coverage per module (gcov; HTML too with lcov).
 coverage:
 	@scripts/coverage.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-cov
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-cov build-warn-*

@@ -250,7 +250,7 @@ static int check_or_init_format(es_db *db, MDB_txn *txn)
 	}
 	if (rc)
 		return es__error_lmdb(rc, "opening the store");
-	uint64_t format;
+	uint64_t format = 0;
 	if ((rc = es__meta_get_u64(txn, db, "format", &format, 0)))
 		return rc;
 	if (format == 0)

@@ -324,8 +324,8 @@ static int fold_range(bench_account *a, uint64_t *folded, MDB_cursor *cur, uint6
 static int fold_stream(int64_t *balance, uint64_t *folded, MDB_txn *txn, MDB_cursor *cur, lm *l,
                        const char *name)
 {
-	uint64_t sid;
-	int64_t head, last_at;
+	uint64_t sid = 0;
+	int64_t head = -1, last_at = 0;
 	bench_account a;
 	memset(&a, 0, sizeof a);
 	int rc = stream_id(&sid, &head, &last_at, txn, l, name);
@@ -430,7 +430,7 @@ static int recorded_at(int64_t *at, MDB_txn *txn, lm *l, uint64_t sid, int64_t v
 /* The last version recorded at or before t: binary search on recorded_at. */
 static int version_at(int64_t *out, MDB_txn *txn, lm *l, const char *name, int64_t t, uint64_t *sid)
 {
-	int64_t head, last_at, first;
+	int64_t head = -1, last_at = 0, first = 0;
 	int rc = stream_id(sid, &head, &last_at, txn, l, name);
 	if (rc || (rc = recorded_at(&first, txn, l, *sid, 0)))
 		return rc;
@@ -442,7 +442,7 @@ static int version_at(int64_t *out, MDB_txn *txn, lm *l, const char *name, int64
 	}
 	int64_t lo = 0, hi = head;
 	while (hi - lo > 1) {
-		int64_t mid = lo + (hi - lo) / 2, at;
+		int64_t mid = lo + (hi - lo) / 2, at = 0;
 		if ((rc = recorded_at(&at, txn, l, *sid, mid)))
 			return rc;
 		if (at <= t) lo = mid;
@@ -475,7 +475,7 @@ static int64_t snapshot_le(bench_account *a, MDB_txn *txn, lm *l, uint64_t sid, 
 static int fold_as_of(bench_account *a, int64_t *ver, MDB_txn *txn, MDB_cursor *cur, lm *l,
                       const char *name, int64_t t)
 {
-	uint64_t sid, folded = 0;
+	uint64_t sid = 0, folded = 0;
 	memset(a, 0, sizeof *a);
 	int rc = version_at(ver, txn, l, name, t, &sid);
 	if (rc)

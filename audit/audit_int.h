@@ -228,9 +228,6 @@ size_t es_audit__element_size(ProtobufCType type);
 
 /* ---- jsonpb.c: JSON -> protobuf ----------------------------------------- */
 
-/* A protobuf-c allocator over an arena (its free does nothing). */
-ProtobufCAllocator es_audit__allocator(es_arena *arena);
-
 /* Builds a message of type desc from a JSON object written by
  * es_audit__pb_to_json, in arena, and packs it into arena.
  * 0, or ES_EINVAL with a message naming the field (path) that is wrong. */

@@ -15,6 +15,7 @@
 
 #include "es_alloc.h"
 #include "audit_int.h"
+#include "es_pb_arena.h"
 
 #define ARENA_BYTES (64 * 1024)
 #define NONCANONICAL 8u /* the payload is not what its decoded form re-encodes to */
@@ -269,7 +270,7 @@ static void put_data(dumper *d, es_audit__buf *b, const es_event *ev)
 		put_raw(d, b, ev, note, NULL);
 		return;
 	}
-	ProtobufCAllocator alloc = es_audit__allocator(&d->arena);
+	ProtobufCAllocator alloc = es__pb_allocator(&d->arena);
 	ProtobufCMessage *msg = protobuf_c_message_unpack(desc, &alloc, ev->payload_len, ev->payload);
 	if (!msg) {
 		snprintf(note, sizeof note, "the payload does not decode as %.*s",

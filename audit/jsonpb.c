@@ -14,23 +14,7 @@
 #include <string.h>
 
 #include "audit_int.h"
-
-static void *arena_alloc(void *data, size_t size)
-{
-	return es_arena_alloc(data, size);
-}
-
-static void arena_free(void *data, void *ptr)
-{
-	(void)data;
-	(void)ptr; /* freed with the arena */
-}
-
-ProtobufCAllocator es_audit__allocator(es_arena *arena)
-{
-	ProtobufCAllocator a = { arena_alloc, arena_free, arena };
-	return a;
-}
+#include "es_pb_arena.h"
 
 typedef struct ctx {
 	es_arena *arena;

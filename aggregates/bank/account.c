@@ -10,7 +10,7 @@
 
 #include "bank.pb-c.h"
 #include "bank_int.h"
-#include "pb_arena.h"
+#include "es_pb_arena.h"
 
 /* Unpacks a payload into a message on a stack arena: no malloc per event.
  * Pair with RELEASE before returning. */
@@ -18,7 +18,7 @@
 	_Alignas(16) unsigned char arena_buf_[512];                                \
 	es_arena arena_;                                                           \
 	es_arena_init(&arena_, arena_buf_, sizeof arena_buf_);                     \
-	ProtobufCAllocator alloc_ = es_pb_allocator(&arena_);                      \
+	ProtobufCAllocator alloc_ = es__pb_allocator(&arena_);                      \
 	msg_type *out = fn(&alloc_, (ev)->payload_len, (ev)->payload);           \
 	if (!out) {                                                                \
 		es_arena_release(&arena_);                                         \

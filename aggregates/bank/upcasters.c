@@ -22,7 +22,7 @@
 #include "bank_int.h"
 #include "bank_v1.pb-c.h"
 #include "bank_v2.pb-c.h"
-#include "pb_arena.h"
+#include "es_pb_arena.h"
 
 /* The fast path gives the same answer without formatting: p = amount * 100
  * is within half an ulp (at most 1/16 below 2^50) of the exact product, so
@@ -91,7 +91,7 @@ static int opened_v1_to_v2(const void **payload, size_t *len, const es_upcast_ev
                            es_arena *arena, void *user)
 {
 	(void)user;
-	ProtobufCAllocator alloc = es_pb_allocator(arena);
+	ProtobufCAllocator alloc = es__pb_allocator(arena);
 	Evstore__Bank__V1__AccountOpened *old =
 	    evstore__bank__v1__account_opened__unpack(&alloc, in->payload_len, in->payload);
 	if (!old)
@@ -106,7 +106,7 @@ static int opened_v1_to_v2(const void **payload, size_t *len, const es_upcast_ev
 static int amount_v1_to_v2(const void **payload, size_t *len, const es_upcast_event *in,
                            es_arena *arena, void *user)
 {
-	ProtobufCAllocator alloc = es_pb_allocator(arena);
+	ProtobufCAllocator alloc = es__pb_allocator(arena);
 	Evstore__Bank__V1__Deposit *old = evstore__bank__v1__deposit__unpack(&alloc, in->payload_len, in->payload);
 	if (!old)
 		return undecodable(in);

@@ -173,7 +173,7 @@ static int check_command(es_db *db, const es_target *targets, size_t count, es_d
 }
 
 static int attempt(es_command_result *res, target_state *ts, es_emit *emit, es_db *db,
-                   const es_target *targets, size_t count, es_decide_fn decide, void *payload)
+                   const es_target *targets, size_t count, es_decide_fn decide, void *user_data)
 {
 	void *states[ES_COMMAND_MAX_TARGETS];
 	es_load_info infos[ES_COMMAND_MAX_TARGETS];
@@ -183,7 +183,7 @@ static int attempt(es_command_result *res, target_state *ts, es_emit *emit, es_d
 		infos[i] = ts[i].info;
 	}
 	emit_reset(emit);
-	if (rc || (rc = decide(emit, states, infos, count, payload)) || emit->n == 0)
+	if (rc || (rc = decide(emit, states, infos, count, user_data)) || emit->n == 0)
 		return rc;
 	if ((rc = gather_events(ts, emit, count)) || (rc = append_all(ts, db, targets, count)))
 		return rc;
@@ -192,7 +192,7 @@ static int attempt(es_command_result *res, target_state *ts, es_emit *emit, es_d
 }
 
 int es_command_execute(es_command_result *out, es_db *db, const es_target *targets, size_t count,
-                       es_decide_fn decide, void *payload, const es_command_options *opts)
+                       es_decide_fn decide, void *user_data, const es_command_options *opts)
 {
 	es_command_result local;
 	es_command_result *res = out ? out : &local;
@@ -207,7 +207,7 @@ int es_command_execute(es_command_result *out, es_db *db, const es_target *targe
 		if (!(ts[i].state = es_calloc(1, targets[i].type->state_size)))
 			rc = es_error_set(ES_ENOMEM, "es_command_execute: out of memory");
 	for (res->attempts = 1; rc == 0; res->attempts++) {
-		rc = attempt(res, ts, &emit, db, targets, count, decide, payload);
+		rc = attempt(res, ts, &emit, db, targets, count, decide, user_data);
 		for (size_t i = 0; i < count; i++)
 			es__state_clear(targets[i].type, ts[i].state);
 		if (rc != ES_ECONFLICT || res->attempts >= max)

@@ -17,9 +17,9 @@ typedef struct fold_ctx {
 	size_t rewrite_len;
 } fold_ctx;
 
-static int note_skip(int64_t version, es_snapshot_skip why, void *payload)
+static int note_skip(int64_t version, es_snapshot_skip why, void *user_data)
 {
-	fold_ctx *ctx = payload;
+	fold_ctx *ctx = user_data;
 	ctx->info->snapshots_skipped++;
 	ctx->info->skip_reason = why;
 	if (ctx->stale_version < version)

@@ -107,9 +107,9 @@ typedef struct name_list {
 	size_t n, cap;
 } name_list;
 
-static int collect_name(const char *stream, void *payload)
+static int collect_name(const char *stream, void *user_data)
 {
-	name_list *l = payload;
+	name_list *l = user_data;
 	if (es__array_grow((void **)&l->names, &l->cap, l->n, sizeof *l->names, "listing streams"))
 		return ES_ENOMEM;
 	if (!(l->names[l->n] = es__strdup(stream)))

@@ -210,8 +210,8 @@ int es_audit__csv_split(const char *rec, size_t len, es_audit__buf *cells, int m
 /* Called for every record of a file that is verified (after its hash is
  * checked and before the next record is read); non-zero stops. */
 typedef int (*es_audit__record_fn)(const char *rec, size_t len, es_audit__kind kind,
-                                   uint64_t line, void *payload);
-int es_audit__verify(es_verify_result *out, FILE *in, es_audit__record_fn fn, void *payload);
+                                   uint64_t line, void *user_data);
+int es_audit__verify(es_verify_result *out, FILE *in, es_audit__record_fn fn, void *user_data);
 
 /* ---- pbjson.c: protobuf -> JSON --------------------------------------- */
 

@@ -262,7 +262,7 @@ static void put_data(dumper *d, es_audit__buf *b, const es_event *ev)
 {
 	const es_dump_options *o = d->o;
 	const ProtobufCMessageDescriptor *desc =
-	    o->descriptor ? o->descriptor(ev->type, ev->schema_version, o->descriptor_payload) : NULL;
+	    o->descriptor ? o->descriptor(ev->type, ev->schema_version, o->descriptor_user_data) : NULL;
 	char note[ES_TYPE_NAME_MAX + 96];
 	if (!desc) {
 		snprintf(note, sizeof note, "no descriptor for type '%s' at schema version %u",
@@ -470,7 +470,7 @@ static int report_progress(dumper *d, uint64_t position)
 	if (!d->o->progress)
 		return 0;
 	es_dump_progress p = { d->st.events, position, d->first, d->last };
-	return d->o->progress(&p, d->o->progress_payload);
+	return d->o->progress(&p, d->o->progress_user_data);
 }
 
 /* Reads, filters and writes one event. 1 when the range is done. */
@@ -521,9 +521,9 @@ static const char *state_name(es_stream_state s)
 
 /* A record for each stream whose state the events alone do not tell: soft
  * deleted, tombstoned, or recreated after a soft delete. */
-static int write_stream(const char *stream, void *payload)
+static int write_stream(const char *stream, void *user_data)
 {
-	dumper *d = payload;
+	dumper *d = user_data;
 	es_stream_info info;
 	int rc = es_stream_info_get(&info, d->rd, stream);
 	if (rc || (info.state == ES_STREAM_LIVE && info.first_version == 0))
@@ -551,9 +551,9 @@ typedef struct page {
 	size_t n;
 } page;
 
-static int page_stream(const char *stream, void *payload)
+static int page_stream(const char *stream, void *user_data)
 {
-	page *p = payload;
+	page *p = user_data;
 	snprintf(p->last, sizeof p->last, "%s", stream);
 	p->n++;
 	return write_stream(stream, p->d);

@@ -125,9 +125,9 @@ static bool has_byte_escape(const char *rec, size_t len)
 	return false;
 }
 
-static int on_pass1(const char *rec, size_t len, es_audit__kind kind, uint64_t line, void *payload)
+static int on_pass1(const char *rec, size_t len, es_audit__kind kind, uint64_t line, void *user_data)
 {
-	loader *l = payload;
+	loader *l = user_data;
 	/* A CSV dump is verified, then refused: its records are not collected. */
 	if (l->st.verify.format != ES_DUMP_JSONL)
 		return 0;
@@ -255,7 +255,7 @@ static int get_payload(loader *l, es_event_data *ev, json_t *data, uint64_t line
 		return 0;
 	}
 	const ProtobufCMessageDescriptor *desc =
-	    l->o->descriptor ? l->o->descriptor(ev->type, ev->schema_version, l->o->descriptor_payload) : NULL;
+	    l->o->descriptor ? l->o->descriptor(ev->type, ev->schema_version, l->o->descriptor_user_data) : NULL;
 	if (!desc) {
 		char what[ES_TYPE_NAME_MAX + 96];
 		snprintf(what, sizeof what, "no descriptor for type '%s' at schema version %u to encode "
@@ -385,9 +385,9 @@ static int apply_fix(loader *l, const stream_fix *f)
 	return rc;
 }
 
-static int on_pass2(const char *rec, size_t len, es_audit__kind kind, uint64_t line, void *payload)
+static int on_pass2(const char *rec, size_t len, es_audit__kind kind, uint64_t line, void *user_data)
 {
-	loader *l = payload;
+	loader *l = user_data;
 	if (kind == ES_AUDIT_REC_EVENT)
 		return load_event(l, rec, len, line);
 	if (kind != ES_AUDIT_REC_STREAM && kind != ES_AUDIT_REC_TRAILER)
@@ -405,10 +405,10 @@ static int on_pass2(const char *rec, size_t len, es_audit__kind kind, uint64_t l
 
 /* ---- the whole load ---- */
 
-static int stop_at_first(const char *stream, void *payload)
+static int stop_at_first(const char *stream, void *user_data)
 {
 	(void)stream;
-	*(int *)payload = 1;
+	*(int *)user_data = 1;
 	return 1;
 }
 

@@ -25,7 +25,7 @@ typedef struct verifier {
 	es_audit__reader rd;
 	es_audit__hasher hasher;
 	es_audit__record_fn fn;
-	void *payload;
+	void *user_data;
 	uint8_t tip[ES_AUDIT_HASH_SIZE];  /* hash of the last good record */
 	uint8_t tip2[ES_AUDIT_HASH_SIZE]; /* and of the one before it */
 	uint64_t tip_line;
@@ -217,7 +217,7 @@ static int start(verifier *v)
 		            "not match its hash", (unsigned long long)line);
 	if ((rc = check_header(v, v->rd.rec.data, v->rd.rec.len, line)))
 		return rc;
-	if (v->fn && (rc = v->fn(v->rd.rec.data, v->rd.rec.len, ES_AUDIT_REC_HEADER, line, v->payload)))
+	if (v->fn && (rc = v->fn(v->rd.rec.data, v->rd.rec.len, ES_AUDIT_REC_HEADER, line, v->user_data)))
 		return rc;
 	advance(v, &l);
 	v->header_line = line; /* nothing before the header can have been inserted */
@@ -253,7 +253,7 @@ static int check_record(verifier *v, bool complete)
 	else if (kind != ES_AUDIT_REC_STREAM)
 		rc = fail(v, ES_VERIFY_CHANGED, line, "line %llu is not a dump record", (unsigned long long)line);
 	if (rc == 0 && v->fn)
-		rc = v->fn(rec, len, kind, line, v->payload);
+		rc = v->fn(rec, len, kind, line, v->user_data);
 	if (rc)
 		return rc;
 	advance(v, &l);
@@ -276,12 +276,12 @@ static int run(verifier *v)
 	return 0;
 }
 
-int es_audit__verify(es_verify_result *out, FILE *in, es_audit__record_fn fn, void *payload)
+int es_audit__verify(es_verify_result *out, FILE *in, es_audit__record_fn fn, void *user_data)
 {
 	if (!out || !in)
 		return es_error_set(ES_EINVAL, "es_dump_verify: out and in are required");
 	memset(out, 0, sizeof *out);
-	verifier v = { .r = out, .fn = fn, .payload = payload };
+	verifier v = { .r = out, .fn = fn, .user_data = user_data };
 	int rc = es_audit__hasher_init(&v.hasher);
 	if (rc)
 		return rc;

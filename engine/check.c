@@ -66,7 +66,7 @@ static int problem(checker *c, es_check_kind kind, const char *stream, int64_t v
 	if (!c->o->on_problem)
 		return 0;
 	es_check_problem p = { kind, stream, version, position, msg };
-	return c->o->on_problem(&p, c->o->payload);
+	return c->o->on_problem(&p, c->o->user_data);
 }
 
 /* ---- helpers ---- */

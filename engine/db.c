@@ -135,7 +135,7 @@ static int commit_error(es_db *db, int rc)
 	return es__error_lmdb(rc, what);
 }
 
-int es__write_unsynced(es_db *db, es__write_fn fn, void *payload)
+int es__write_unsynced(es_db *db, es__write_fn fn, void *user_data)
 {
 	if (db->read_only)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
@@ -144,7 +144,7 @@ int es__write_unsynced(es_db *db, es__write_fn fn, void *payload)
 		int rc = txn_begin(db, 0, &txn);
 		if (rc)
 			return rc;
-		rc = fn(db, txn, payload);
+		rc = fn(db, txn, user_data);
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
 			gate_leave(db);
@@ -175,16 +175,16 @@ int es__commit_sync(es_db *db)
 	return es__error_lmdb(rc, what);
 }
 
-int es__write(es_db *db, es__write_fn fn, void *payload)
+int es__write(es_db *db, es__write_fn fn, void *user_data)
 {
-	int rc = es__write_unsynced(db, fn, payload);
+	int rc = es__write_unsynced(db, fn, user_data);
 	return rc ? rc : es__commit_sync(db);
 }
 
 int64_t es__clock_now(es_db *db)
 {
 	if (db->clock)
-		return db->clock(db->clock_payload);
+		return db->clock(db->clock_user_data);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -401,7 +401,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 	pthread_mutex_init(&db->group.lock, NULL);
 	pthread_cond_init(&db->gate.cond, NULL);
 	db->clock = opts->clock;
-	db->clock_payload = opts->clock_payload;
+	db->clock_user_data = opts->clock_user_data;
 	db->max_event_size = opts->max_event_size ? opts->max_event_size : ES_DEFAULT_MAX_EVENT_SIZE;
 	db->read_only = opts->read_only != 0;
 	db->nosync = opts->nosync != 0;

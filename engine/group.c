@@ -42,12 +42,12 @@ static void request_fail(gc_request *r, int rc)
 }
 
 /* Every request straight in the group's transaction. */
-static int apply_flat(es_db *db, MDB_txn *txn, void *payload)
+static int apply_flat(es_db *db, MDB_txn *txn, void *user_data)
 {
-	for (gc_request *r = payload; r; r = r->next) {
+	for (gc_request *r = user_data; r; r = r->next) {
 		int rc = es__batch_apply(db, txn, r->batch);
 		if (rc)
-			return rc == ES__EMAPFULL || (r == payload && !r->next) ? rc : ES__ENESTED;
+			return rc == ES__EMAPFULL || (r == user_data && !r->next) ? rc : ES__ENESTED;
 		r->rc = 0;
 	}
 	return 0;
@@ -72,9 +72,9 @@ static int apply_nested(es_db *db, MDB_txn *parent, gc_request *r)
 	return rc ? es__lmdb(rc, "committing a nested transaction") : 0;
 }
 
-static int apply_all_nested(es_db *db, MDB_txn *txn, void *payload)
+static int apply_all_nested(es_db *db, MDB_txn *txn, void *user_data)
 {
-	for (gc_request *r = payload; r; r = r->next) {
+	for (gc_request *r = user_data; r; r = r->next) {
 		r->rc = ES_EIO;
 		int rc = apply_nested(db, txn, r);
 		if (rc) /* map full, or the parent is unusable: retry or fail all */

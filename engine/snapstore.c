@@ -56,9 +56,9 @@ typedef struct snap_req {
 	size_t len;
 } snap_req;
 
-static int snapshot_write(es_db *db, MDB_txn *txn, void *payload)
+static int snapshot_write(es_db *db, MDB_txn *txn, void *user_data)
 {
-	snap_req *req = payload;
+	snap_req *req = user_data;
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(txn, db, req->stream, &rec);
 	if (rc)
@@ -90,7 +90,7 @@ int es__snapshot_delete(es_db *db, const char *stream, int64_t version)
 	return es__write(db, snapshot_write, &req);
 }
 
-int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn cb, void *payload)
+int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn cb, void *user_data)
 {
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(rd->txn, rd->db, stream, &rec);
@@ -107,7 +107,7 @@ int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn cb, void 
 	     rc == 0 && k.mv_size == 16 && es__get_be64(k.mv_data) == rec.id;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		int64_t version = (int64_t)es__get_be64((const uint8_t *)k.mv_data + 8);
-		if ((result = cb(version, v.mv_data, v.mv_size, payload)) != 0)
+		if ((result = cb(version, v.mv_data, v.mv_size, user_data)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);

@@ -281,7 +281,7 @@ static bool has_prefix(const MDB_val *k, const char *prefix, size_t plen)
 }
 
 int es_stream_list(es_read *rd, const char *prefix, const char *after, size_t limit,
-                   es_stream_list_cb cb, void *payload)
+                   es_stream_list_fn cb, void *user_data)
 {
 	if (!rd || !cb)
 		return es__error_set(ES_EINVAL, "es_stream_list: rd and cb are required");
@@ -308,7 +308,7 @@ int es_stream_list(es_read *rd, const char *prefix, const char *after, size_t li
 		if (after && strcmp(name, after) <= 0)
 			continue;
 		n++;
-		if ((result = cb(name, payload)) != 0)
+		if ((result = cb(name, user_data)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
@@ -325,9 +325,9 @@ typedef struct delete_req {
 	bool tombstone;
 } delete_req;
 
-static int delete_in_txn(es_db *db, MDB_txn *txn, void *payload)
+static int delete_in_txn(es_db *db, MDB_txn *txn, void *user_data)
 {
-	delete_req *req = payload;
+	delete_req *req = user_data;
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(txn, db, req->stream, &rec);
 	bool exists = rc == 0;

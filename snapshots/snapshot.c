@@ -46,7 +46,7 @@ static es_snapshot_skip envelope_check(es__envelope *env, const void *bytes, siz
 }
 
 int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t max_version,
-                     const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *payload)
+                     const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *user_data)
 {
 	if (!out || !rd || !key)
 		return es_error_set(ES_EINVAL, "es_snapshot_find: out, rd and key are required");
@@ -65,7 +65,7 @@ int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t 
 			out->state_len = env.state_len;
 			return 0;
 		}
-		if (on_skip && (rc = on_skip(version, why, payload)) != 0)
+		if (on_skip && (rc = on_skip(version, why, user_data)) != 0)
 			return rc;
 		max_version = version - 1;
 	}
@@ -122,11 +122,11 @@ typedef struct version_list {
 
 /* The list becomes the caller's, who free()s it (snapshot.h): it grows with
  * libc's realloc, not through es_set_allocator's hook. */
-static int collect_version(int64_t version, const void *bytes, size_t len, void *payload)
+static int collect_version(int64_t version, const void *bytes, size_t len, void *user_data)
 {
 	(void)bytes;
 	(void)len;
-	version_list *l = payload;
+	version_list *l = user_data;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
 		int64_t *v = realloc(l->v, cap * sizeof *v);

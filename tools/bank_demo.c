@@ -37,9 +37,9 @@ typedef struct demo {
 	long ops, refused, events;
 } demo;
 
-static int64_t demo_clock(void *payload)
+static int64_t demo_clock(void *user_data)
 {
-	return ((demo *)payload)->now;
+	return ((demo *)user_data)->now;
 }
 
 static uint64_t next_random(demo *d)
@@ -152,13 +152,13 @@ static int show_account(demo *d, const char *id)
 {
 	printf("\n  %s\n", id);
 	for (int i = 0; i < N_CHECKS; i++) {
-		es_account acct;
+		es_bank_account acct;
 		es_load_info info;
-		int rc = es_account_load_as_of(&acct, &info, d->db, id, d->check_at[i]);
+		int rc = es_bank_account_load_as_of(&acct, &info, d->db, id, d->check_at[i]);
 		if (rc)
 			return rc;
-		char bal[ES_MONEY_TEXT_SIZE];
-		es_money_format(bal, sizeof bal, acct.balance, acct.decimals);
+		char bal[ES_BANK_MONEY_TEXT_SIZE];
+		es_bank_money_format(bal, sizeof bal, acct.balance, acct.decimals);
 		printf("    as of ");
 		print_time(d->check_at[i]);
 		printf(": %12s %s  (version %lld; ", bal, acct.currency, (long long)info.version);
@@ -178,17 +178,17 @@ static int total_as_of(int64_t *total, demo *d, int64_t t)
 	int rc = es_read_begin(&rd, d->db);
 	*total = 0;
 	for (int i = 1; rc == 0 && i <= ACCOUNTS; i++) {
-		char id[32], stream[ES_ACCOUNT_STREAM_SIZE];
-		es_account acct;
+		char id[32], stream[ES_BANK_ACCOUNT_STREAM_SIZE];
+		es_bank_account acct;
 		account_id(id, sizeof id, i);
-		es_account_stream(stream, id);
-		rc = es_aggregate_fold_as_of(&acct, NULL, rd, &es_account_type, stream, t);
+		es_bank_account_stream(stream, id);
+		rc = es_aggregate_fold_as_of(&acct, NULL, rd, &es_bank_account_type, stream, t);
 		if (rc == ES_ENOTFOUND) { /* not opened yet at t */
 			rc = 0;
 			continue;
 		}
 		if (rc == 0)
-			rc = es_money_add(total, *total, acct.balance);
+			rc = es_bank_money_add(total, *total, acct.balance);
 	}
 	es_read_end(rd);
 	return rc;
@@ -203,9 +203,9 @@ static int check_totals(demo *d)
 		int rc = total_as_of(&total, d, d->check_at[i]);
 		if (rc)
 			return es_cli_fail(rc);
-		char a[ES_MONEY_TEXT_SIZE], b[ES_MONEY_TEXT_SIZE];
-		es_money_format(a, sizeof a, total, 2);
-		es_money_format(b, sizeof b, d->expected[i], 2);
+		char a[ES_BANK_MONEY_TEXT_SIZE], b[ES_BANK_MONEY_TEXT_SIZE];
+		es_bank_money_format(a, sizeof a, total, 2);
+		es_bank_money_format(b, sizeof b, d->expected[i], 2);
 		printf("  as of ");
 		print_time(d->check_at[i]);
 		printf(": balances %s USD, deposits - withdrawals %s USD  %s\n", a, b,
@@ -222,7 +222,7 @@ static int open_store(demo *d, const char *path)
 		return es_cli_usage_error("demo: '%s' already exists; remove it or pass --db NEWDIR", path);
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
 	o.clock = demo_clock;
-	o.clock_payload = d;
+	o.clock_user_data = d;
 	/* A year of single commands: fsync once at the end, not per command. */
 	o.nosync = 1;
 	int rc = es_db_open(&d->db, path, &o);

@@ -80,11 +80,11 @@ static int want_args(const args *a, int n, const char *shape)
  * depends on it, so the account is loaded first. */
 static int account_amount(int64_t *out, es_db *db, const char *account, const char *text)
 {
-	es_account acct;
-	int rc = es_account_load(&acct, NULL, db, account);
+	es_bank_account acct;
+	int rc = es_bank_account_load(&acct, NULL, db, account);
 	if (rc)
 		return es_cli_fail(rc);
-	if (es_money_parse(out, text, acct.decimals))
+	if (es_bank_money_parse(out, text, acct.decimals))
 		return es_cli_usage_error("amount: %s", es_error_last()->message);
 	if (*out == 0)
 		return es_cli_usage_error("amount must be greater than zero");
@@ -95,14 +95,14 @@ static int cmd_open(es_db *db, const args *a)
 {
 	const char *currency = a->currency ? a->currency : "USD";
 	int64_t overdraft = 0;
-	int decimals = es_currency_decimals(currency);
+	int decimals = es_bank_currency_decimals(currency);
 	if (want_args(a, 1, "ACCOUNT"))
 		return ES_EXIT_USAGE;
 	if (!a->owner)
 		return es_cli_usage_error("open needs --owner NAME");
 	if (decimals < 0)
 		return es_cli_usage_error("--currency: %s", es_error_last()->message);
-	if (a->overdraft && es_money_parse(&overdraft, a->overdraft, decimals))
+	if (a->overdraft && es_bank_money_parse(&overdraft, a->overdraft, decimals))
 		return es_cli_usage_error("--overdraft: %s", es_error_last()->message);
 	int rc = es_bank_open(db, a->pos[1], a->owner, currency, overdraft);
 	if (rc)
@@ -156,10 +156,10 @@ static int cmd_status(es_db *db, const args *a)
 	return 0;
 }
 
-static void print_balance_json(const char *id, const es_account *acct, const es_load_info *info)
+static void print_balance_json(const char *id, const es_bank_account *acct, const es_load_info *info)
 {
-	char bal[ES_MONEY_TEXT_SIZE], at[ES_TIME_TEXT_SIZE];
-	es_money_format(bal, sizeof bal, acct->balance, acct->decimals);
+	char bal[ES_BANK_MONEY_TEXT_SIZE], at[ES_TIME_TEXT_SIZE];
+	es_bank_money_format(bal, sizeof bal, acct->balance, acct->decimals);
 	es_time_format(at, sizeof at, info->recorded_at);
 	printf("{\"account\":");
 	es_cli_json_string(stdout, id);
@@ -167,14 +167,14 @@ static void print_balance_json(const char *id, const es_account *acct, const es_
 	es_cli_json_string(stdout, acct->owner);
 	printf(",\"balance\":\"%s\",\"balance_minor\":%lld,\"currency\":\"%s\",\"status\":\"%s\","
 	       "\"version\":%lld,\"recorded_at\":\"%s\",\"snapshot_version\":%lld,\"events_folded\":%llu}\n",
-	       bal, (long long)acct->balance, acct->currency, es_account_status_str(acct->status),
+	       bal, (long long)acct->balance, acct->currency, es_bank_status_str(acct->status),
 	       (long long)info->version, at, (long long)info->snapshot_version,
 	       (unsigned long long)info->events_folded);
 }
 
 static int cmd_balance(es_db *db, const args *a)
 {
-	es_account acct;
+	es_bank_account acct;
 	es_load_info info;
 	int64_t t, version;
 	if (want_args(a, 1, "ACCOUNT"))
@@ -183,20 +183,20 @@ static int cmd_balance(es_db *db, const args *a)
 		return es_cli_usage_error("balance takes --at or --version, not both");
 	int rc;
 	if (a->at)
-		rc = es_cli_time_arg(&t, "--at", a->at) ? -1 : es_account_load_as_of(&acct, &info, db, a->pos[1], t);
+		rc = es_cli_time_arg(&t, "--at", a->at) ? -1 : es_bank_account_load_as_of(&acct, &info, db, a->pos[1], t);
 	else if (a->version)
 		rc = es_cli_int_arg(&version, "--version", a->version) ? -1
-		     : es_account_load_at_version(&acct, &info, db, a->pos[1], version);
+		     : es_bank_account_load_at_version(&acct, &info, db, a->pos[1], version);
 	else
-		rc = es_account_load(&acct, &info, db, a->pos[1]);
+		rc = es_bank_account_load(&acct, &info, db, a->pos[1]);
 	if (rc)
 		return rc == -1 ? ES_EXIT_USAGE : es_cli_fail(rc);
 	if (a->json) {
 		print_balance_json(a->pos[1], &acct, &info);
 		return 0;
 	}
-	char bal[ES_MONEY_TEXT_SIZE];
-	es_money_format(bal, sizeof bal, acct.balance, acct.decimals);
+	char bal[ES_BANK_MONEY_TEXT_SIZE];
+	es_bank_money_format(bal, sizeof bal, acct.balance, acct.decimals);
 	printf("%s %s\n", bal, acct.currency);
 	return 0;
 }
@@ -206,18 +206,18 @@ typedef struct history_out {
 	int count;
 } history_out;
 
-static int print_entry(const es_event *ev, const es_account *before, const es_account *after, void *payload)
+static int print_entry(const es_event *ev, const es_bank_account *before, const es_bank_account *after, void *user_data)
 {
-	history_out *h = payload;
-	char at[ES_TIME_TEXT_SIZE], delta[ES_MONEY_TEXT_SIZE], bal[ES_MONEY_TEXT_SIZE];
+	history_out *h = user_data;
+	char at[ES_TIME_TEXT_SIZE], delta[ES_BANK_MONEY_TEXT_SIZE], bal[ES_BANK_MONEY_TEXT_SIZE];
 	es_time_format(at, sizeof at, ev->recorded_at);
-	es_money_format(delta, sizeof delta, after->balance - before->balance, after->decimals);
-	es_money_format(bal, sizeof bal, after->balance, after->decimals);
+	es_bank_money_format(delta, sizeof delta, after->balance - before->balance, after->decimals);
+	es_bank_money_format(bal, sizeof bal, after->balance, after->decimals);
 	if (h->json) {
 		printf("%s{\"version\":%lld,\"recorded_at\":\"%s\",\"recorded_at_ns\":%lld,\"type\":\"%s\","
 		       "\"amount\":\"%s\",\"balance\":\"%s\",\"currency\":\"%s\",\"status\":\"%s\"}",
 		       h->count ? ",\n " : "", (long long)ev->version, at, (long long)ev->recorded_at,
-		       ev->type, delta, bal, after->currency, es_account_status_str(after->status));
+		       ev->type, delta, bal, after->currency, es_bank_status_str(after->status));
 	} else {
 		printf("%s  v%-5lld %-16s %12s  balance %s %s\n", at, (long long)ev->version, ev->type,
 		       delta, bal, after->currency);
@@ -237,7 +237,7 @@ static int cmd_history(es_db *db, const args *a)
 		return ES_EXIT_USAGE;
 	if (h.json)
 		printf("[");
-	int rc = es_account_history(db, a->pos[1], since, until, print_entry, &h);
+	int rc = es_bank_history(db, a->pos[1], since, until, print_entry, &h);
 	if (h.json)
 		printf("]\n");
 	return rc ? es_cli_fail(rc) : 0;

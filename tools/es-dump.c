@@ -152,9 +152,9 @@ static double seconds(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-static int show_progress(const es_dump_progress *p, void *payload)
+static int show_progress(const es_dump_progress *p, void *user_data)
 {
-	progress *pr = payload;
+	progress *pr = user_data;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	bool done = p->position >= p->last_position;
@@ -273,7 +273,7 @@ static int dump(args *a)
 		clock_gettime(CLOCK_MONOTONIC, &pr.start);
 		pr.last = pr.start;
 		a->o.progress = show_progress;
-		a->o.progress_payload = &pr;
+		a->o.progress_user_data = &pr;
 	}
 	output out = { 0 };
 	if ((rc = open_output(&out, a->output))) {

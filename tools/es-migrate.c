@@ -107,9 +107,9 @@ typedef struct stream_table {
 	es_read *rd;
 } stream_table;
 
-static int note_stream(const char *stream, void *payload)
+static int note_stream(const char *stream, void *user_data)
 {
-	stream_table *t = payload;
+	stream_table *t = user_data;
 	es_stream_info si;
 	int rc = es_stream_info_get(&si, t->rd, stream);
 	if (rc)
@@ -337,9 +337,9 @@ typedef struct name_list {
 	size_t n, cap;
 } name_list;
 
-static int collect_name(const char *stream, void *payload)
+static int collect_name(const char *stream, void *user_data)
 {
-	name_list *l = payload;
+	name_list *l = user_data;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		if (!(l->names = realloc(l->names, l->cap * sizeof *l->names)))
@@ -363,14 +363,14 @@ static void names_free(name_list *l)
 static int snapshot_account(size_t *written, es_db *dst, const es_snapshot_key *key,
                             const char *stream, const int64_t *versions, size_t n)
 {
-	es_account a;
+	es_bank_account a;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *bytes = NULL;
 		size_t len = 0;
-		int rc = es_aggregate_load_at_version(&a, NULL, dst, &es_account_type, stream, versions[i]);
+		int rc = es_aggregate_load_at_version(&a, NULL, dst, &es_bank_account_type, stream, versions[i]);
 		if (rc == ES_ENOTFOUND || rc == ES_EDELETED)
 			continue; /* hidden by a delete: not part of today's stream */
-		if (rc || (rc = es_account_type.snapshot_encode(&bytes, &len, &a)))
+		if (rc || (rc = es_bank_account_type.snapshot_encode(&bytes, &len, &a)))
 			return rc;
 		rc = es_snapshot_write(dst, stream, versions[i], key, bytes, len);
 		free(bytes);
@@ -383,7 +383,7 @@ static int snapshot_account(size_t *written, es_db *dst, const es_snapshot_key *
 
 static int copy_snapshots(size_t *written, es_db *src, es_db *dst, const name_list *accounts)
 {
-	es_snapshot_key key = { es_account_type.state_schema_version,
+	es_snapshot_key key = { es_bank_account_type.state_schema_version,
 	                        es_registry_fingerprint(es_bank_registry()) };
 	es_read *rd;
 	int rc = 0;
@@ -429,7 +429,7 @@ static int sample_times(checker *k, uint64_t head)
 	return 0;
 }
 
-static int same_account(const es_account *a, const es_account *b)
+static int same_account(const es_bank_account *a, const es_bank_account *b)
 {
 	return a->balance == b->balance && a->status == b->status && a->deposited == b->deposited &&
 	       a->withdrawn == b->withdrawn && a->overdraft_limit == b->overdraft_limit &&
@@ -457,11 +457,11 @@ static void report(checker *k, const char *stream, int64_t t, const char *fmt, .
  * the same state, or both "did not exist" / "deleted". */
 static void compare_at(checker *k, const char *stream, int64_t t)
 {
-	es_account a, b;
+	es_bank_account a, b;
 	char msg[512];
-	int ra = es_aggregate_fold_as_of(&a, NULL, k->src, &es_account_type, stream, t);
+	int ra = es_aggregate_fold_as_of(&a, NULL, k->src, &es_bank_account_type, stream, t);
 	snprintf(msg, sizeof msg, "%s", es_error_last()->message);
-	int rb = es_aggregate_fold_as_of(&b, NULL, k->dst, &es_account_type, stream, t);
+	int rb = es_aggregate_fold_as_of(&b, NULL, k->dst, &es_bank_account_type, stream, t);
 	k->compared++;
 	if (ra != rb)
 		report(k, stream, t, "the source says %s (%s), the copy %s (%s)", es_strerror(ra),
@@ -470,7 +470,7 @@ static void compare_at(checker *k, const char *stream, int64_t t)
 		report(k, stream, t, "neither store loads it: %s", msg);
 	else if (ra == 0 && !same_account(&a, &b))
 		report(k, stream, t, "balance %" PRId64 " (%s) in the source, %" PRId64 " (%s) in the copy",
-		       a.balance, es_account_status_str(a.status), b.balance, es_account_status_str(b.status));
+		       a.balance, es_bank_status_str(a.status), b.balance, es_bank_status_str(b.status));
 }
 
 static int check_accounts(checker *k, const name_list *accounts)

@@ -16,7 +16,7 @@ typedef struct step {
 	char *type, *to_type, *name;
 	uint32_t from, revision;
 	es_upcast_fn fn;
-	void *user;
+	void *user_data;
 	const struct step *next; /* once validated: the step from (to_type, from + 1),
 	                            NULL when that is the current version */
 } step;
@@ -90,7 +90,7 @@ int es_registry_add(es_registry *reg, const es_upcaster *s)
 	st->from = s->from_version;
 	st->revision = s->revision;
 	st->fn = s->fn;
-	st->user = s->user;
+	st->user_data = s->user_data;
 	reg->n_steps++;
 	return 0;
 }
@@ -299,7 +299,7 @@ static int apply_step(es_event *ev, const step *s, es_arena *arena)
 	                       ev->metadata, ev->metadata_len };
 	const void *payload;
 	size_t len;
-	int rc = s->fn(&payload, &len, &in, arena, s->user);
+	int rc = s->fn(&payload, &len, &in, arena, s->user_data);
 	if (rc) {
 		/* Name the event the step refused; the step's text is copied out
 		 * first because es_error_set writes the buffer it lives in. */

@@ -9,21 +9,21 @@
 
 #include "evstore/errors.h"
 
-static void *libc_malloc(size_t size, void *payload)
+static void *libc_malloc(size_t size, void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	return malloc(size);
 }
 
-static void *libc_realloc(void *ptr, size_t size, void *payload)
+static void *libc_realloc(void *ptr, size_t size, void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	return realloc(ptr, size);
 }
 
-static void libc_free(void *ptr, void *payload)
+static void libc_free(void *ptr, void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	free(ptr);
 }
 
@@ -45,7 +45,7 @@ void es_set_allocator(const es_allocator *a)
 /* Size 0 is asked for as 1, so a NULL result always means "out of memory". */
 void *es_malloc(size_t size)
 {
-	return current.malloc_fn(size ? size : 1, current.payload);
+	return current.malloc_fn(size ? size : 1, current.user_data);
 }
 
 void *es_calloc(size_t count, size_t size)
@@ -60,11 +60,11 @@ void *es_calloc(size_t count, size_t size)
 
 void *es_realloc(void *ptr, size_t size)
 {
-	return current.realloc_fn(ptr, size ? size : 1, current.payload);
+	return current.realloc_fn(ptr, size ? size : 1, current.user_data);
 }
 
 void es_free(void *ptr)
 {
 	if (ptr)
-		current.free_fn(ptr, current.payload);
+		current.free_fn(ptr, current.user_data);
 }

@@ -33,52 +33,52 @@ static int rule_exists(const es_load_info *info, const char *id)
 	return info->version < 0 ? es_error_set(ES_EREJECTED, "account '%s' does not exist", id) : 0;
 }
 
-static int rule_not_closed(const es_account *a, const char *id)
+static int rule_not_closed(const es_bank_account *a, const char *id)
 {
-	return a->status == ES_ACCOUNT_CLOSED ? es_error_set(ES_EREJECTED, "account '%s' is closed", id) : 0;
+	return a->status == ES_BANK_STATUS_CLOSED ? es_error_set(ES_EREJECTED, "account '%s' is closed", id) : 0;
 }
 
-static int rule_not_frozen(const es_account *a, const char *id)
+static int rule_not_frozen(const es_bank_account *a, const char *id)
 {
-	return a->status == ES_ACCOUNT_FROZEN
+	return a->status == ES_BANK_STATUS_FROZEN
 	       ? es_error_set(ES_EREJECTED, "account '%s' is frozen: no withdrawals", id) : 0;
 }
 
-static int rule_can_credit(const es_load_info *info, const es_account *a, const char *id, int64_t amount)
+static int rule_can_credit(const es_load_info *info, const es_bank_account *a, const char *id, int64_t amount)
 {
 	int64_t after;
 	int rc = rule_exists(info, id);
 	if (!rc) rc = rule_not_closed(a, id);
-	if (!rc && es_money_add(&after, a->balance, amount))
+	if (!rc && es_bank_money_add(&after, a->balance, amount))
 		rc = es_error_set(ES_ERANGE, "a deposit to account '%s' would overflow its balance", id);
 	/* The running total is state too: an overflow there would make every
 	 * later load of the account fail. */
-	if (!rc && es_money_add(&after, a->deposited, amount))
+	if (!rc && es_bank_money_add(&after, a->deposited, amount))
 		rc = es_error_set(ES_ERANGE, "a deposit to account '%s' would overflow its total deposits", id);
 	return rc;
 }
 
-static int rule_funds(const es_account *a, const char *id, int64_t amount)
+static int rule_funds(const es_bank_account *a, const char *id, int64_t amount)
 {
 	int64_t after;
-	if (es_money_sub(&after, a->balance, amount) == 0 && after >= -a->overdraft_limit)
+	if (es_bank_money_sub(&after, a->balance, amount) == 0 && after >= -a->overdraft_limit)
 		return 0;
-	char bal[ES_MONEY_TEXT_SIZE], lim[ES_MONEY_TEXT_SIZE], amt[ES_MONEY_TEXT_SIZE];
-	es_money_format(bal, sizeof bal, a->balance, a->decimals);
-	es_money_format(lim, sizeof lim, a->overdraft_limit, a->decimals);
-	es_money_format(amt, sizeof amt, amount, a->decimals);
+	char bal[ES_BANK_MONEY_TEXT_SIZE], lim[ES_BANK_MONEY_TEXT_SIZE], amt[ES_BANK_MONEY_TEXT_SIZE];
+	es_bank_money_format(bal, sizeof bal, a->balance, a->decimals);
+	es_bank_money_format(lim, sizeof lim, a->overdraft_limit, a->decimals);
+	es_bank_money_format(amt, sizeof amt, amount, a->decimals);
 	return es_error_set(ES_EREJECTED, "insufficient funds in account '%s': balance %s %s, overdraft "
 	                    "limit %s, withdrawal %s", id, bal, a->currency, lim, amt);
 }
 
-static int rule_can_debit(const es_load_info *info, const es_account *a, const char *id, int64_t amount)
+static int rule_can_debit(const es_load_info *info, const es_bank_account *a, const char *id, int64_t amount)
 {
 	int rc = rule_exists(info, id);
 	if (!rc) rc = rule_not_closed(a, id);
 	if (!rc) rc = rule_not_frozen(a, id);
 	if (!rc) rc = rule_funds(a, id, amount);
 	int64_t after;
-	if (!rc && es_money_add(&after, a->withdrawn, amount))
+	if (!rc && es_bank_money_add(&after, a->withdrawn, amount))
 		rc = es_error_set(ES_ERANGE, "a withdrawal from account '%s' would overflow its total "
 		                  "withdrawals", id);
 	return rc;
@@ -128,14 +128,14 @@ static int emit_withdrawal(es_emit *emit, size_t target, const bank_cmd *c, cons
 
 /* ---- decisions ---- */
 
-#define ACCOUNT(i) ((const es_account *)states[i])
+#define ACCOUNT(i) ((const es_bank_account *)states[i])
 #define DECIDE(name) \
-	static int name(es_emit *emit, void *const *states, const es_load_info *infos, size_t n, void *payload)
+	static int name(es_emit *emit, void *const *states, const es_load_info *infos, size_t n, void *user_data)
 
 DECIDE(decide_open)
 {
 	(void)states; (void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	if (infos[0].version >= 0)
 		return es_error_set(ES_EREJECTED, "account '%s' already exists", c->ids[0]);
 	Evstore__Bank__AccountOpened m = EVSTORE__BANK__ACCOUNT_OPENED__INIT;
@@ -148,7 +148,7 @@ DECIDE(decide_open)
 DECIDE(decide_deposit)
 {
 	(void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	int rc = rule_can_credit(&infos[0], ACCOUNT(0), c->ids[0], c->amount);
 	return rc ? rc : emit_deposit(emit, 0, c, NULL);
 }
@@ -156,7 +156,7 @@ DECIDE(decide_deposit)
 DECIDE(decide_withdraw)
 {
 	(void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	int rc = rule_can_debit(&infos[0], ACCOUNT(0), c->ids[0], c->amount);
 	return rc ? rc : emit_withdrawal(emit, 0, c, NULL);
 }
@@ -164,7 +164,7 @@ DECIDE(decide_withdraw)
 DECIDE(decide_transfer)
 {
 	(void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	int rc = rule_can_debit(&infos[0], ACCOUNT(0), c->ids[0], c->amount);
 	if (!rc) rc = rule_can_credit(&infos[1], ACCOUNT(1), c->ids[1], c->amount);
 	if (!rc && strcmp(ACCOUNT(0)->currency, ACCOUNT(1)->currency) != 0)
@@ -187,7 +187,7 @@ static int emit_reason(es_emit *emit, const char *type, const bank_cmd *c)
 DECIDE(decide_freeze)
 {
 	(void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	int rc = rule_exists(&infos[0], c->ids[0]);
 	if (!rc) rc = rule_not_closed(ACCOUNT(0), c->ids[0]);
 	if (!rc) rc = rule_not_frozen(ACCOUNT(0), c->ids[0]);
@@ -197,9 +197,9 @@ DECIDE(decide_freeze)
 DECIDE(decide_unfreeze)
 {
 	(void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	int rc = rule_exists(&infos[0], c->ids[0]);
-	if (!rc && ACCOUNT(0)->status != ES_ACCOUNT_FROZEN)
+	if (!rc && ACCOUNT(0)->status != ES_BANK_STATUS_FROZEN)
 		rc = es_error_set(ES_EREJECTED, "account '%s' is not frozen", c->ids[0]);
 	return rc ? rc : emit_reason(emit, ES_BANK_ACCOUNT_UNFROZEN, c);
 }
@@ -207,12 +207,12 @@ DECIDE(decide_unfreeze)
 DECIDE(decide_close)
 {
 	(void)n;
-	const bank_cmd *c = payload;
+	const bank_cmd *c = user_data;
 	int rc = rule_exists(&infos[0], c->ids[0]);
 	if (!rc) rc = rule_not_closed(ACCOUNT(0), c->ids[0]);
 	if (!rc && ACCOUNT(0)->balance != 0) {
-		char bal[ES_MONEY_TEXT_SIZE];
-		es_money_format(bal, sizeof bal, ACCOUNT(0)->balance, ACCOUNT(0)->decimals);
+		char bal[ES_BANK_MONEY_TEXT_SIZE];
+		es_bank_money_format(bal, sizeof bal, ACCOUNT(0)->balance, ACCOUNT(0)->decimals);
 		rc = es_error_set(ES_EREJECTED, "account '%s' cannot close: balance is %s %s, not zero",
 		                  c->ids[0], bal, ACCOUNT(0)->currency);
 	}
@@ -235,13 +235,13 @@ static int check_amount(int64_t amount)
 
 static int run(es_db *db, size_t n, es_decide_fn decide, bank_cmd *c)
 {
-	char streams[2][ES_ACCOUNT_STREAM_SIZE];
+	char streams[2][ES_BANK_ACCOUNT_STREAM_SIZE];
 	es_target targets[2];
 	for (size_t i = 0; i < n; i++) {
-		int rc = es_account_stream(streams[i], c->ids[i]);
+		int rc = es_bank_account_stream(streams[i], c->ids[i]);
 		if (rc)
 			return rc;
-		targets[i] = (es_target){ &es_account_type, streams[i] };
+		targets[i] = (es_target){ &es_bank_account_type, streams[i] };
 	}
 	return es_command_execute(NULL, db, targets, n, decide, c, NULL);
 }
@@ -253,8 +253,8 @@ int es_bank_open(es_db *db, const char *account_id, const char *owner, const cha
 	               .overdraft = overdraft_limit };
 	if (!owner || !*owner)
 		return es_error_set(ES_EINVAL, "owner is required");
-	int rc = check_text("owner", owner, ES_OWNER_MAX);
-	if (!rc && es_currency_decimals(currency) < 0)
+	int rc = check_text("owner", owner, ES_BANK_OWNER_MAX);
+	if (!rc && es_bank_currency_decimals(currency) < 0)
 		rc = ES_EINVAL; /* the message names the code */
 	if (!rc && overdraft_limit < 0)
 		rc = es_error_set(ES_EINVAL, "overdraft limit must not be negative");

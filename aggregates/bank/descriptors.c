@@ -52,9 +52,9 @@ static const ProtobufCMessageDescriptor *find(const type_desc *t, size_t n, cons
 }
 
 const ProtobufCMessageDescriptor *es_bank_descriptor(const char *type, uint32_t schema_version,
-                                                     void *payload)
+                                                     void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	if (!type)
 		return NULL;
 	switch (schema_version) {

@@ -46,7 +46,7 @@ static int is_code(const char *code)
 	return code[3] == '\0';
 }
 
-int es_currency_decimals(const char *code)
+int es_bank_currency_decimals(const char *code)
 {
 	if (!code)
 		return es_error_set(ES_EINVAL, "currency code is required");
@@ -106,12 +106,12 @@ static int push_digit(int64_t *v, int digit)
 	return 1;
 }
 
-int es_money_parse(int64_t *out, const char *text, int decimals)
+int es_bank_money_parse(int64_t *out, const char *text, int decimals)
 {
 	if (!out || !text)
-		return es_error_set(ES_EINVAL, "es_money_parse: out and text are required");
+		return es_error_set(ES_EINVAL, "es_bank_money_parse: out and text are required");
 	if (decimals < 0 || decimals > MAX_DECIMALS)
-		return es_error_set(ES_EINVAL, "es_money_parse: decimals %d is outside 0..%d",
+		return es_error_set(ES_EINVAL, "es_bank_money_parse: decimals %d is outside 0..%d",
 		                     decimals, MAX_DECIMALS);
 	if (*text == '\0')
 		return es_error_set(ES_EINVAL, "'' is not an amount: the text is empty");
@@ -137,13 +137,13 @@ int es_money_parse(int64_t *out, const char *text, int decimals)
 
 /* ---- Formatting and arithmetic ----------------------------------------- */
 
-int es_money_format(char *out, size_t size, int64_t minor, int decimals)
+int es_bank_money_format(char *out, size_t size, int64_t minor, int decimals)
 {
-	if (!out || size < ES_MONEY_TEXT_SIZE)
-		return es_error_set(ES_EINVAL, "es_money_format: a buffer of at least "
-		                     "%d bytes is required (got %zu)", ES_MONEY_TEXT_SIZE, size);
+	if (!out || size < ES_BANK_MONEY_TEXT_SIZE)
+		return es_error_set(ES_EINVAL, "es_bank_money_format: a buffer of at least "
+		                     "%d bytes is required (got %zu)", ES_BANK_MONEY_TEXT_SIZE, size);
 	if (decimals < 0 || decimals > MAX_DECIMALS)
-		return es_error_set(ES_EINVAL, "es_money_format: decimals %d is outside 0..%d",
+		return es_error_set(ES_EINVAL, "es_bank_money_format: decimals %d is outside 0..%d",
 		                     decimals, MAX_DECIMALS);
 	/* Work on the magnitude as uint64: -INT64_MIN does not fit in int64. */
 	uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
@@ -159,10 +159,10 @@ int es_money_format(char *out, size_t size, int64_t minor, int decimals)
 	return 0;
 }
 
-int es_money_add(int64_t *out, int64_t a, int64_t b)
+int es_bank_money_add(int64_t *out, int64_t a, int64_t b)
 {
 	if (!out)
-		return es_error_set(ES_EINVAL, "es_money_add: out is required");
+		return es_error_set(ES_EINVAL, "es_bank_money_add: out is required");
 	/* Checked before adding: signed overflow is undefined behaviour. */
 	if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b))
 		return es_error_set(ES_ERANGE, "%" PRId64 " + %" PRId64 " overflows int64 "
@@ -171,10 +171,10 @@ int es_money_add(int64_t *out, int64_t a, int64_t b)
 	return 0;
 }
 
-int es_money_sub(int64_t *out, int64_t a, int64_t b)
+int es_bank_money_sub(int64_t *out, int64_t a, int64_t b)
 {
 	if (!out)
-		return es_error_set(ES_EINVAL, "es_money_sub: out is required");
+		return es_error_set(ES_EINVAL, "es_bank_money_sub: out is required");
 	if ((b < 0 && a > INT64_MAX + b) || (b > 0 && a < INT64_MIN + b))
 		return es_error_set(ES_ERANGE, "%" PRId64 " - %" PRId64 " overflows int64 "
 		                     "minor units", a, b);

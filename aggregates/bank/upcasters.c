@@ -56,15 +56,15 @@ int es_bank_v1_amount_to_minor(int64_t *out, double amount)
 	if (near_whole_cent(out, amount))
 		return 0;
 	int n = snprintf(text, sizeof text, "%.2f", fabs(amount));
-	if (n < 0 || (size_t)n >= sizeof text || es_money_parse(out, text, 2) != 0)
+	if (n < 0 || (size_t)n >= sizeof text || es_bank_money_parse(out, text, 2) != 0)
 		return es_error_set(ES_ERANGE, "v1 amount %.2f does not fit in int64 cents", amount);
 	return 0;
 }
 
 static int unchanged(const void **payload, size_t *len, const es_upcast_event *in, es_arena *arena,
-                     void *user)
+                     void *user_data)
 {
-	(void)arena; (void)user;
+	(void)arena; (void)user_data;
 	*payload = in->payload;
 	*len = in->payload_len;
 	return 0;
@@ -88,9 +88,9 @@ static int undecodable(const es_upcast_event *in)
 }
 
 static int opened_v1_to_v2(const void **payload, size_t *len, const es_upcast_event *in,
-                           es_arena *arena, void *user)
+                           es_arena *arena, void *user_data)
 {
-	(void)user;
+	(void)user_data;
 	ProtobufCAllocator alloc = es__pb_allocator(arena);
 	Evstore__Bank__V1__AccountOpened *old =
 	    evstore__bank__v1__account_opened__unpack(&alloc, in->payload_len, in->payload);
@@ -104,14 +104,14 @@ static int opened_v1_to_v2(const void **payload, size_t *len, const es_upcast_ev
 
 /* Deposit and Withdrawal v1 share a shape; user says which v2 message to build. */
 static int amount_v1_to_v2(const void **payload, size_t *len, const es_upcast_event *in,
-                           es_arena *arena, void *user)
+                           es_arena *arena, void *user_data)
 {
 	ProtobufCAllocator alloc = es__pb_allocator(arena);
 	Evstore__Bank__V1__Deposit *old = evstore__bank__v1__deposit__unpack(&alloc, in->payload_len, in->payload);
 	if (!old)
 		return undecodable(in);
 	Evstore__Bank__V2__MoneyDeposited m = EVSTORE__BANK__V2__MONEY_DEPOSITED__INIT;
-	if (user)
+	if (user_data)
 		m.base.descriptor = &evstore__bank__v2__money_withdrawn__descriptor; /* same fields */
 	m.reference = old->reference;
 	int rc = es_bank_v1_amount_to_minor(&m.amount_minor, old->amount);

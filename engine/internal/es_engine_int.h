@@ -30,8 +30,8 @@ int es__snapshot_put(es_db *db, const char *stream, int64_t version,
                      const void *bytes, size_t len);
 int es__snapshot_delete(es_db *db, const char *stream, int64_t version);
 /* Visit every snapshot of a stream, oldest first. */
-typedef int (*es__snapshot_fn)(int64_t version, const void *bytes, size_t len, void *payload);
-int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn fn, void *payload);
+typedef int (*es__snapshot_fn)(int64_t version, const void *bytes, size_t len, void *user_data);
+int es__snapshot_each(es_read *rd, const char *stream, es__snapshot_fn fn, void *user_data);
 
 /* ---- the snapshot envelope (envelope.c) ----
  * What the engine stores for a snapshot, integers little-endian:

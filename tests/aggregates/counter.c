@@ -111,10 +111,10 @@ typedef struct amounts {
 } amounts;
 
 static int decide_add(es_emit *emit, void *const *states, const es_load_info *infos, size_t count,
-                      void *payload)
+                      void *user_data)
 {
 	(void)states; (void)infos; (void)count;
-	const amounts *a = payload;
+	const amounts *a = user_data;
 	for (size_t i = 0; i < a->n; i++) {
 		int rc = es_emit_event(emit, 0, COUNTER_ADDED, 1, &a->v[i], sizeof a->v[i]);
 		if (rc)

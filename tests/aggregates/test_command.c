@@ -128,9 +128,9 @@ typedef struct plan {
 } plan;
 
 static int decide_plan(es_emit *emit, void *const *states, const es_load_info *infos, size_t n,
-                       void *payload)
+                       void *user_data)
 {
-	plan *p = payload;
+	plan *p = user_data;
 	p->calls++;
 	for (size_t i = 0; i < n; i++) {
 		p->seen_count[i] = ((const counter *)states[i])->count;
@@ -275,9 +275,9 @@ START_TEST(conflict_gives_up_after_max_attempts)
 END_TEST
 
 static int decide_bad_target(es_emit *emit, void *const *states, const es_load_info *infos, size_t n,
-                             void *payload)
+                             void *user_data)
 {
-	(void)states; (void)infos; (void)payload;
+	(void)states; (void)infos; (void)user_data;
 	int64_t one = 1;
 	return es_emit_event(emit, n, COUNTER_ADDED, 1, &one, sizeof one);
 }

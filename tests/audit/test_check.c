@@ -24,9 +24,9 @@ typedef struct seen {
 	char message[MAX_SEEN][640];
 } seen;
 
-static int collect(const es_check_problem *p, void *payload)
+static int collect(const es_check_problem *p, void *user_data)
 {
-	seen *s = payload;
+	seen *s = user_data;
 	if (s->n < MAX_SEEN) {
 		s->kind[s->n] = p->kind;
 		snprintf(s->stream[s->n], sizeof s->stream[0], "%s", p->stream ? p->stream : "");
@@ -59,7 +59,7 @@ static int check_dir(const char *dir, seen *s, es_check_stats *st)
 	ck_assert_es(es_db_open(&db, dir, &o), 0);
 	es_check_options co = ES_CHECK_OPTIONS_INIT;
 	co.on_problem = collect;
-	co.payload = s;
+	co.user_data = s;
 	co.renew_every = 5; /* renewals on every walk */
 	memset(s, 0, sizeof *s);
 	int rc = es_check(st, db, &co);
@@ -186,10 +186,10 @@ START_TEST(test_report_file)
 }
 END_TEST
 
-static int stop_at_first(const es_check_problem *p, void *payload)
+static int stop_at_first(const es_check_problem *p, void *user_data)
 {
 	(void)p;
-	(void)payload;
+	(void)user_data;
 	return 7;
 }
 

@@ -441,9 +441,9 @@ static void *append_late(void *db)
 	return NULL;
 }
 
-static int on_progress(const es_dump_progress *p, void *payload)
+static int on_progress(const es_dump_progress *p, void *user_data)
 {
-	progress_seen *s = payload;
+	progress_seen *s = user_data;
 	s->calls++;
 	s->last_position = p->last_position;
 	if (s->calls == 1) {
@@ -462,7 +462,7 @@ START_TEST(test_progress)
 	progress_seen seen = { db, 0, 0, 0 };
 	es_dump_options o = ES_DUMP_OPTIONS_INIT;
 	o.progress = on_progress;
-	o.progress_payload = &seen;
+	o.progress_user_data = &seen;
 	o.renew_every = 10;
 	es_dump_stats st;
 	char *text = dump_text(db, &o, &st);

@@ -99,8 +99,8 @@ static void round_trip(size_t batch)
 	for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++)
 		same_state(db, copy, streams[i]);
 	/* The bank reads the restored history as before. */
-	es_account acct;
-	ck_assert_es(es_account_load(&acct, NULL, copy, "legacy1"), 0);
+	es_bank_account acct;
+	ck_assert_es(es_bank_account_load(&acct, NULL, copy, "legacy1"), 0);
 	ck_assert_int_eq(acct.balance, 30 + 1234 - 10);
 	es_check_stats cs;
 	ck_assert_es(es_check(&cs, copy, NULL), 0);

@@ -14,7 +14,7 @@ es_db *bt_open_again(int64_t *clock)
 {
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
 	o.clock = es_test_clock;
-	o.clock_payload = clock;
+	o.clock_user_data = clock;
 	o.nosync = 1;
 	es_db *db = NULL;
 	ck_assert_es(es_db_open(&db, bt_path, &o), 0);
@@ -44,10 +44,10 @@ void bt_open(const char *id, const char *currency, int64_t overdraft)
 
 int64_t bt_head(const char *id)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
 	es_read *rd;
 	es_stream_info si;
-	ck_assert_es(es_account_stream(stream, id), 0);
+	ck_assert_es(es_bank_account_stream(stream, id), 0);
 	ck_assert_es(es_read_begin(&rd, bt_db), 0);
 	int rc = es_stream_info_get(&si, rd, stream);
 	es_read_end(rd);
@@ -59,17 +59,17 @@ int64_t bt_head(const char *id)
 
 int64_t bt_balance(const char *id)
 {
-	es_account a;
-	ck_assert_es(es_account_load(&a, NULL, bt_db, id), 0);
+	es_bank_account a;
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, id), 0);
 	return a.balance;
 }
 
 int64_t bt_recorded_at(const char *id, int64_t version)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
 	es_read *rd;
 	es_event ev;
-	ck_assert_es(es_account_stream(stream, id), 0);
+	ck_assert_es(es_bank_account_stream(stream, id), 0);
 	ck_assert_es(es_read_begin(&rd, bt_db), 0);
 	ck_assert_es(es_stream_get(&ev, rd, stream, version), 0);
 	es_read_end(rd);
@@ -82,20 +82,20 @@ void bt_assert_msg_has(const char *text)
 	              es_error_last()->message, text);
 }
 
-size_t bt_naive_as_of(es_account *out, es_read *rd, const char *id, int64_t t)
+size_t bt_naive_as_of(es_bank_account *out, es_read *rd, const char *id, int64_t t)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
 	es_iter *it;
 	es_event ev;
 	size_t applied = 0;
 	int rc;
-	ck_assert_es(es_account_stream(stream, id), 0);
-	es_account_type.init(out);
+	ck_assert_es(es_bank_account_stream(stream, id), 0);
+	es_bank_account_type.init(out);
 	ck_assert_es(es_stream_iter(&it, rd, stream, 0, ES_FORWARD, ES_NO_LIMIT), 0);
 	while ((rc = es_iter_next(&ev, it)) == 0) {
 		if (ev.recorded_at > t)
 			continue; /* naive: no reliance on time order */
-		ck_assert_es(es_aggregate_apply(&es_account_type, out, &ev), 0);
+		ck_assert_es(es_aggregate_apply(&es_bank_account_type, out, &ev), 0);
 		applied++;
 	}
 	ck_assert_msg(rc == 0 || rc == ES_ITEROVER, "iterating %s: %d", stream, rc);
@@ -103,7 +103,7 @@ size_t bt_naive_as_of(es_account *out, es_read *rd, const char *id, int64_t t)
 	return applied;
 }
 
-void bt_assert_account_eq(const es_account *got, const es_account *want, const char *what)
+void bt_assert_account_eq(const es_bank_account *got, const es_bank_account *want, const char *what)
 {
 	ck_assert_msg(got->balance == want->balance, "%s: balance %lld, want %lld", what,
 	              (long long)got->balance, (long long)want->balance);

@@ -39,8 +39,8 @@ void bt_assert_msg_has(const char *text);
  * es_stream_iter and applies every event recorded at or before t with
  * es_aggregate_apply on a fresh state. Returns how many events it applied
  * (0: the account did not exist at t). */
-size_t bt_naive_as_of(es_account *out, es_read *rd, const char *id, int64_t t);
+size_t bt_naive_as_of(es_bank_account *out, es_read *rd, const char *id, int64_t t);
 /* Asserts two account states are equal field by field. */
-void bt_assert_account_eq(const es_account *got, const es_account *want, const char *what);
+void bt_assert_account_eq(const es_bank_account *got, const es_bank_account *want, const char *what);
 
 #endif

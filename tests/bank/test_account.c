@@ -13,60 +13,60 @@
 
 START_TEST(account_ids)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
-	char id[ES_ACCOUNT_ID_MAX + 2];
-	ck_assert_es(es_account_stream(stream, "alice"), 0);
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
+	char id[ES_BANK_ACCOUNT_ID_MAX + 2];
+	ck_assert_es(es_bank_account_stream(stream, "alice"), 0);
 	ck_assert_str_eq(stream, "account-alice");
-	ck_assert_es(es_account_stream(stream, "A-z_0.9"), 0);
+	ck_assert_es(es_bank_account_stream(stream, "A-z_0.9"), 0);
 	ck_assert_str_eq(stream, "account-A-z_0.9");
-	memset(id, 'x', ES_ACCOUNT_ID_MAX);
-	id[ES_ACCOUNT_ID_MAX] = '\0';
-	ck_assert_es(es_account_stream(stream, id), 0);
-	ck_assert_uint_eq(strlen(stream), ES_ACCOUNT_STREAM_SIZE - 1);
-	id[ES_ACCOUNT_ID_MAX] = 'x';
-	id[ES_ACCOUNT_ID_MAX + 1] = '\0';
-	ck_assert_es(es_account_stream(stream, id), ES_EINVAL);
+	memset(id, 'x', ES_BANK_ACCOUNT_ID_MAX);
+	id[ES_BANK_ACCOUNT_ID_MAX] = '\0';
+	ck_assert_es(es_bank_account_stream(stream, id), 0);
+	ck_assert_uint_eq(strlen(stream), ES_BANK_ACCOUNT_STREAM_SIZE - 1);
+	id[ES_BANK_ACCOUNT_ID_MAX] = 'x';
+	id[ES_BANK_ACCOUNT_ID_MAX + 1] = '\0';
+	ck_assert_es(es_bank_account_stream(stream, id), ES_EINVAL);
 	bt_assert_msg_has("xxxxxxxxxx");
 	static const char *const bad[] = { "a/b", "a b", "caf\xc3\xa9", "a:b", "a\n" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		ck_assert_es(es_account_stream(stream, bad[i]), ES_EINVAL);
+		ck_assert_es(es_bank_account_stream(stream, bad[i]), ES_EINVAL);
 		bt_assert_msg_has(bad[i]);
 	}
-	ck_assert_es(es_account_stream(stream, ""), ES_EINVAL);
-	ck_assert_es(es_account_stream(stream, NULL), ES_EINVAL);
-	ck_assert_str_eq(es_account_status_str(ES_ACCOUNT_OPEN), "open");
-	ck_assert_str_eq(es_account_status_str(ES_ACCOUNT_FROZEN), "frozen");
-	ck_assert_str_eq(es_account_status_str(ES_ACCOUNT_CLOSED), "closed");
+	ck_assert_es(es_bank_account_stream(stream, ""), ES_EINVAL);
+	ck_assert_es(es_bank_account_stream(stream, NULL), ES_EINVAL);
+	ck_assert_str_eq(es_bank_status_str(ES_BANK_STATUS_OPEN), "open");
+	ck_assert_str_eq(es_bank_status_str(ES_BANK_STATUS_FROZEN), "frozen");
+	ck_assert_str_eq(es_bank_status_str(ES_BANK_STATUS_CLOSED), "closed");
 }
 END_TEST
 
 START_TEST(load_fields)
 {
-	es_account a;
+	es_bank_account a;
 	es_load_info info;
 	ck_assert_es(es_bank_open(bt_db, "alice", "Alice Smith", "EUR", 5000), 0);
 	ck_assert_es(es_bank_open(bt_db, "kenji", "Kenji", "JPY", 0), 0);
 	ck_assert_es(es_bank_open(bt_db, "omar", "Omar", "KWD", 0), 0);
-	ck_assert_es(es_account_load(&a, &info, bt_db, "alice"), 0);
+	ck_assert_es(es_bank_account_load(&a, &info, bt_db, "alice"), 0);
 	ck_assert_str_eq(a.owner, "Alice Smith");
 	ck_assert_str_eq(a.currency, "EUR");
 	ck_assert_int_eq(a.decimals, 2);
 	ck_assert_int_eq(a.overdraft_limit, 5000);
 	ck_assert_int_eq(a.balance, 0);
-	ck_assert_int_eq(a.status, ES_ACCOUNT_OPEN);
+	ck_assert_int_eq(a.status, ES_BANK_STATUS_OPEN);
 	ck_assert_int_eq(a.deposited, 0);
 	ck_assert_int_eq(a.withdrawn, 0);
 	ck_assert_int_eq(info.version, 0);
 	ck_assert_int_eq(info.recorded_at, bt_recorded_at("alice", 0));
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "kenji"), 0);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "kenji"), 0);
 	ck_assert_int_eq(a.decimals, 0);
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "omar"), 0);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "omar"), 0);
 	ck_assert_int_eq(a.decimals, 3);
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "nobody"), ES_ENOTFOUND);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "nobody"), ES_ENOTFOUND);
 	bt_assert_msg_has("nobody");
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "a/b"), ES_EINVAL);
-	ck_assert_es(es_account_load_at_version(&a, NULL, bt_db, "a/b", 0), ES_EINVAL);
-	ck_assert_es(es_account_load_as_of(&a, NULL, bt_db, "a/b", 0), ES_EINVAL);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "a/b"), ES_EINVAL);
+	ck_assert_es(es_bank_account_load_at_version(&a, NULL, bt_db, "a/b", 0), ES_EINVAL);
+	ck_assert_es(es_bank_account_load_as_of(&a, NULL, bt_db, "a/b", 0), ES_EINVAL);
 }
 END_TEST
 
@@ -82,73 +82,73 @@ START_TEST(load_at_version_and_time)
 	ck_assert_es(es_bank_withdraw(bt_db, "a", 50, "three"), 0);
 	bt_now += 10;
 	ck_assert_es(es_bank_freeze(bt_db, "a", "audit"), 0);
-	es_account a;
+	es_bank_account a;
 	es_load_info info;
 	for (int64_t v = 0; v <= 4; v++) {
-		ck_assert_es(es_account_load_at_version(&a, &info, bt_db, "a", v), 0);
+		ck_assert_es(es_bank_account_load_at_version(&a, &info, bt_db, "a", v), 0);
 		ck_assert_int_eq(a.balance, balances[v]);
 		ck_assert_int_eq(info.version, v);
 		int64_t at = bt_recorded_at("a", v);
-		ck_assert_es(es_account_load_as_of(&a, &info, bt_db, "a", at), 0);
+		ck_assert_es(es_bank_account_load_as_of(&a, &info, bt_db, "a", at), 0);
 		ck_assert_int_eq(a.balance, balances[v]);
 		ck_assert_int_eq(info.version, v);
-		ck_assert_es(es_account_load_as_of(&a, &info, bt_db, "a", at - 1), v ? 0 : ES_ENOTFOUND);
+		ck_assert_es(es_bank_account_load_as_of(&a, &info, bt_db, "a", at - 1), v ? 0 : ES_ENOTFOUND);
 		if (v)
 			ck_assert_int_eq(a.balance, balances[v - 1]);
 	}
-	ck_assert_int_eq(a.status, ES_ACCOUNT_OPEN);
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "a"), 0);
-	ck_assert_int_eq(a.status, ES_ACCOUNT_FROZEN);
-	ck_assert_es(es_account_load_at_version(&a, NULL, bt_db, "a", 5), ES_ENOTFOUND);
-	ck_assert_es(es_account_load_at_version(&a, NULL, bt_db, "a", -1), ES_EINVAL);
-	ck_assert_es(es_account_load_as_of(&a, NULL, bt_db, "a", bt_recorded_at("a", 0) - 1), ES_ENOTFOUND);
+	ck_assert_int_eq(a.status, ES_BANK_STATUS_OPEN);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "a"), 0);
+	ck_assert_int_eq(a.status, ES_BANK_STATUS_FROZEN);
+	ck_assert_es(es_bank_account_load_at_version(&a, NULL, bt_db, "a", 5), ES_ENOTFOUND);
+	ck_assert_es(es_bank_account_load_at_version(&a, NULL, bt_db, "a", -1), ES_EINVAL);
+	ck_assert_es(es_bank_account_load_as_of(&a, NULL, bt_db, "a", bt_recorded_at("a", 0) - 1), ES_ENOTFOUND);
 	bt_assert_msg_has("did not exist");
 }
 END_TEST
 
 START_TEST(snapshot_codec)
 {
-	es_account a, b;
-	es_account_type.init(&a);
+	es_bank_account a, b;
+	es_bank_account_type.init(&a);
 	snprintf(a.owner, sizeof a.owner, "%s", "Zoë \"Z\" Q");
 	strcpy(a.currency, "BHD");
 	a.decimals = 3;
 	a.overdraft_limit = 7;
 	a.balance = INT64_MIN + 1;
-	a.status = ES_ACCOUNT_FROZEN;
+	a.status = ES_BANK_STATUS_FROZEN;
 	a.deposited = INT64_MAX;
 	a.withdrawn = 12345;
 	uint8_t *buf;
 	size_t len;
-	ck_assert_int_eq(es_account_type.snapshot_encode(&buf, &len, &a), 0);
-	es_account_type.init(&b);
-	ck_assert_int_eq(es_account_type.snapshot_decode(&b, buf, len), 0);
+	ck_assert_int_eq(es_bank_account_type.snapshot_encode(&buf, &len, &a), 0);
+	es_bank_account_type.init(&b);
+	ck_assert_int_eq(es_bank_account_type.snapshot_decode(&b, buf, len), 0);
 	bt_assert_account_eq(&b, &a, "decoded");
 	free(buf);
-	es_account_type.init(&b);
-	ck_assert_int_ne(es_account_type.snapshot_decode(&b, (const uint8_t *)"\xff\xff\xff", 3), 0);
+	es_bank_account_type.init(&b);
+	ck_assert_int_ne(es_bank_account_type.snapshot_decode(&b, (const uint8_t *)"\xff\xff\xff", 3), 0);
 	/* A well-formed message with a currency no account can have. */
-	ck_assert_int_ne(es_account_type.snapshot_decode(&b, (const uint8_t *)"\x12\x03usd", 5), 0);
+	ck_assert_int_ne(es_bank_account_type.snapshot_decode(&b, (const uint8_t *)"\x12\x03usd", 5), 0);
 }
 END_TEST
 
 START_TEST(snapshots_every_hundred)
 {
-	es_account a;
+	es_bank_account a;
 	es_load_info info;
 	bt_open("a", "USD", 0);
 	for (int i = 1; i <= 98; i++)
 		ck_assert_es(es_bank_deposit(bt_db, "a", i, NULL), 0);
-	ck_assert_es(es_account_load(&a, &info, bt_db, "a"), 0);
+	ck_assert_es(es_bank_account_load(&a, &info, bt_db, "a"), 0);
 	ck_assert_int_eq(info.snapshot_version, -1); /* 99 events */
 	ck_assert_es(es_bank_deposit(bt_db, "a", 99, NULL), 0);
-	ck_assert_es(es_account_load(&a, &info, bt_db, "a"), 0);
+	ck_assert_es(es_bank_account_load(&a, &info, bt_db, "a"), 0);
 	ck_assert_int_eq(info.version, 99);
 	ck_assert_int_eq(info.snapshot_version, 99);
 	ck_assert_uint_eq(info.events_folded, 0);
 	ck_assert_int_eq(a.balance, 99 * 100 / 2);
 	ck_assert_es(es_bank_withdraw(bt_db, "a", 1, NULL), 0);
-	ck_assert_es(es_account_load(&a, &info, bt_db, "a"), 0);
+	ck_assert_es(es_bank_account_load(&a, &info, bt_db, "a"), 0);
 	ck_assert_int_eq(info.snapshot_version, 99);
 	ck_assert_uint_eq(info.events_folded, 1);
 	ck_assert_int_eq(a.balance, 99 * 100 / 2 - 1);
@@ -158,16 +158,16 @@ END_TEST
 /* Stored events the account cannot apply fail the load, naming them. */
 START_TEST(undecodable_events)
 {
-	es_account a;
+	es_bank_account a;
 	bt_open("bad", "USD", 0);
 	ck_assert_es(es_bank_deposit(bt_db, "bad", 10, NULL), 0);
 	es_event_data ev = { .type = "MoneyDeposited", .schema_version = 3, .payload = "\xff\xff",
 	                     .payload_len = 2 };
 	ck_assert_es(es_stream_append(NULL, bt_db, "account-bad", 1, &ev, 1), 0);
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "bad"), ES_ECORRUPT);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "bad"), ES_ECORRUPT);
 	bt_assert_msg_has("account-bad");
 	bt_assert_msg_has("version 2");
-	ck_assert_es(es_account_load_at_version(&a, NULL, bt_db, "bad", 1), 0);
+	ck_assert_es(es_bank_account_load_at_version(&a, NULL, bt_db, "bad", 1), 0);
 	ck_assert_int_eq(a.balance, 10);
 	/* A well-formed deposit of a negative amount is no deposit either. */
 	bt_open("neg", "USD", 0);
@@ -180,7 +180,7 @@ START_TEST(undecodable_events)
 	ev = (es_event_data){ .type = "MoneyDeposited", .schema_version = 3, .payload = minus_one,
 	                      .payload_len = sizeof minus_one };
 	ck_assert_es(es_stream_append(NULL, bt_db, "account-neg", 1, &ev, 1), 0);
-	ck_assert_es(es_account_load(&a, NULL, bt_db, "neg"), ES_ECORRUPT);
+	ck_assert_es(es_bank_account_load(&a, NULL, bt_db, "neg"), ES_ECORRUPT);
 	bt_assert_msg_has("account-neg");
 }
 END_TEST
@@ -229,12 +229,12 @@ static void random_op(void)
  * random times in the account's life. */
 static size_t probe_times(int64_t *out, size_t cap, es_read *rd, const char *id)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
 	es_iter *it;
 	es_event ev;
 	size_t n = 0;
 	int64_t first = 0, last = 0;
-	es_account_stream(stream, id);
+	es_bank_account_stream(stream, id);
 	ck_assert_es(es_stream_iter(&it, rd, stream, 0, ES_FORWARD, ES_NO_LIMIT), 0);
 	while (es_iter_next(&ev, it) == 0 && n + 3 <= cap) {
 		if (n == 0)
@@ -256,10 +256,10 @@ static size_t probe_times(int64_t *out, size_t cap, es_read *rd, const char *id)
 /* Checks one as-of load against the naive fold; 1 if it used a snapshot. */
 static int check_as_of(es_read *rd, const char *id, int64_t t)
 {
-	es_account want, got;
+	es_bank_account want, got;
 	es_load_info info;
 	size_t applied = bt_naive_as_of(&want, rd, id, t);
-	int rc = es_account_load_as_of(&got, &info, bt_db, id, t);
+	int rc = es_bank_account_load_as_of(&got, &info, bt_db, id, t);
 	if (applied == 0) {
 		ck_assert_msg(rc == ES_ENOTFOUND, "%s as of %lld: %d, want ES_ENOTFOUND", id, (long long)t, rc);
 		return 0;

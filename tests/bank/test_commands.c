@@ -33,16 +33,16 @@ static void refused(int rc, int want, const char *id, int64_t head)
 
 START_TEST(open_rules)
 {
-	char owner[ES_OWNER_MAX + 2], id[ES_ACCOUNT_ID_MAX + 2];
+	char owner[ES_BANK_OWNER_MAX + 2], id[ES_BANK_ACCOUNT_ID_MAX + 2];
 	bt_open("alice", "USD", 0);
 	refused_because(es_bank_open(bt_db, "alice", "Alice again", "USD", 0),
 	                ES_EREJECTED, "alice", 0, "already exists");
-	/* Owner: required, at most ES_OWNER_MAX bytes. */
-	memset(owner, 'o', ES_OWNER_MAX);
-	owner[ES_OWNER_MAX] = '\0';
+	/* Owner: required, at most ES_BANK_OWNER_MAX bytes. */
+	memset(owner, 'o', ES_BANK_OWNER_MAX);
+	owner[ES_BANK_OWNER_MAX] = '\0';
 	ck_assert_es(es_bank_open(bt_db, "long-owner", owner, "USD", 0), 0);
-	owner[ES_OWNER_MAX] = 'o';
-	owner[ES_OWNER_MAX + 1] = '\0';
+	owner[ES_BANK_OWNER_MAX] = 'o';
+	owner[ES_BANK_OWNER_MAX + 1] = '\0';
 	ck_assert_es(es_bank_open(bt_db, "too-long-owner", owner, "USD", 0), ES_EINVAL);
 	ck_assert_es(es_bank_open(bt_db, "no-owner", "", "USD", 0), ES_EINVAL);
 	ck_assert_es(es_bank_open(bt_db, "no-owner", NULL, "USD", 0), ES_EINVAL);
@@ -59,11 +59,11 @@ START_TEST(open_rules)
 	ck_assert_es(es_bank_open(bt_db, "bob", "Bob", "USD", -1), ES_EINVAL);
 	ck_assert_int_eq(bt_head("bob"), -2);
 	/* Ids: 1..64 bytes of [A-Za-z0-9._-]. */
-	memset(id, 'i', ES_ACCOUNT_ID_MAX);
-	id[ES_ACCOUNT_ID_MAX] = '\0';
+	memset(id, 'i', ES_BANK_ACCOUNT_ID_MAX);
+	id[ES_BANK_ACCOUNT_ID_MAX] = '\0';
 	ck_assert_es(es_bank_open(bt_db, id, "Max", "USD", 0), 0);
-	id[ES_ACCOUNT_ID_MAX] = 'i';
-	id[ES_ACCOUNT_ID_MAX + 1] = '\0';
+	id[ES_BANK_ACCOUNT_ID_MAX] = 'i';
+	id[ES_BANK_ACCOUNT_ID_MAX + 1] = '\0';
 	ck_assert_es(es_bank_open(bt_db, id, "Max", "USD", 0), ES_EINVAL);
 	ck_assert_es(es_bank_open(bt_db, "", "Empty", "USD", 0), ES_EINVAL);
 	ck_assert_es(es_bank_open(bt_db, "a/b", "Slash", "USD", 0), ES_EINVAL);
@@ -131,14 +131,14 @@ START_TEST(frozen_and_unfrozen)
 	refused(es_bank_transfer(bt_db, "a", "b", 1, NULL), ES_EREJECTED, "a", 3);
 	ck_assert_int_eq(bt_head("b"), 1);
 	ck_assert_es(es_bank_transfer(bt_db, "b", "a", 10, NULL), 0); /* incoming is fine */
-	es_account acct;
-	ck_assert_es(es_account_load(&acct, NULL, bt_db, "a"), 0);
-	ck_assert_int_eq(acct.status, ES_ACCOUNT_FROZEN);
+	es_bank_account acct;
+	ck_assert_es(es_bank_account_load(&acct, NULL, bt_db, "a"), 0);
+	ck_assert_int_eq(acct.status, ES_BANK_STATUS_FROZEN);
 	ck_assert_int_eq(acct.balance, 1015);
 	ck_assert_es(es_bank_unfreeze(bt_db, "a", "cleared"), 0);
 	ck_assert_es(es_bank_withdraw(bt_db, "a", 15, NULL), 0);
-	ck_assert_es(es_account_load(&acct, NULL, bt_db, "a"), 0);
-	ck_assert_int_eq(acct.status, ES_ACCOUNT_OPEN);
+	ck_assert_es(es_bank_account_load(&acct, NULL, bt_db, "a"), 0);
+	ck_assert_int_eq(acct.status, ES_BANK_STATUS_OPEN);
 	ck_assert_int_eq(acct.balance, 1000);
 }
 END_TEST
@@ -196,10 +196,10 @@ END_TEST
 /* Reads the transfer fields of one leg. */
 static void leg(const char *id, int64_t version, char *transfer_id, char *counterparty, int64_t *amount)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
 	es_read *rd;
 	es_event ev;
-	es_account_stream(stream, id);
+	es_bank_account_stream(stream, id);
 	ck_assert_es(es_read_begin(&rd, bt_db), 0);
 	ck_assert_es(es_stream_get(&ev, rd, stream, version), 0);
 	ck_assert_int_eq(ev.schema_version, ES_BANK_SCHEMA_VERSION);
@@ -286,12 +286,12 @@ END_TEST
  * loadable. */
 START_TEST(total_overflow)
 {
-	es_account acct;
+	es_bank_account acct;
 	bt_open("dep", "USD", 0);
 	ck_assert_es(es_bank_deposit(bt_db, "dep", INT64_MAX, NULL), 0);
 	ck_assert_es(es_bank_withdraw(bt_db, "dep", INT64_MAX, NULL), 0);
 	refused(es_bank_deposit(bt_db, "dep", 1, NULL), ES_ERANGE, "dep", 2);
-	ck_assert_es(es_account_load(&acct, NULL, bt_db, "dep"), 0);
+	ck_assert_es(es_bank_account_load(&acct, NULL, bt_db, "dep"), 0);
 	ck_assert_int_eq(acct.balance, 0);
 	ck_assert_int_eq(acct.deposited, INT64_MAX);
 
@@ -299,7 +299,7 @@ START_TEST(total_overflow)
 	ck_assert_es(es_bank_withdraw(bt_db, "wd", INT64_MAX, NULL), 0);
 	ck_assert_es(es_bank_deposit(bt_db, "wd", INT64_MAX, NULL), 0);
 	refused(es_bank_withdraw(bt_db, "wd", 1, NULL), ES_ERANGE, "wd", 2);
-	ck_assert_es(es_account_load(&acct, NULL, bt_db, "wd"), 0);
+	ck_assert_es(es_bank_account_load(&acct, NULL, bt_db, "wd"), 0);
 	ck_assert_int_eq(acct.balance, 0);
 	ck_assert_int_eq(acct.withdrawn, INT64_MAX);
 
@@ -326,9 +326,9 @@ START_TEST(transfer_atomic_as_of)
 	int64_t out_at = bt_recorded_at("x", 2), in_at = bt_recorded_at("y", 1);
 	int64_t times[] = { bt_recorded_at("x", 1), out_at - 1, out_at, in_at, in_at + 1, INT64_MAX };
 	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
-		es_account x, y;
-		ck_assert_es(es_account_load_as_of(&x, NULL, bt_db, "x", times[i]), 0);
-		ck_assert_es(es_account_load_as_of(&y, NULL, bt_db, "y", times[i]), 0);
+		es_bank_account x, y;
+		ck_assert_es(es_bank_account_load_as_of(&x, NULL, bt_db, "x", times[i]), 0);
+		ck_assert_es(es_bank_account_load_as_of(&y, NULL, bt_db, "y", times[i]), 0);
 		ck_assert_msg(x.balance + y.balance == 1000,
 		              "as of %lld (withdrawal leg recorded at %lld, deposit leg at %lld): "
 		              "x %lld + y %lld != 1000", (long long)times[i], (long long)out_at,
@@ -387,7 +387,7 @@ static pid_t spawn_process(uint64_t seed)
 	int64_t clock = BT_T0;
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
 	o.clock = es_test_clock;
-	o.clock_payload = &clock;
+	o.clock_user_data = &clock;
 	o.nosync = 1;
 	worker w = { NULL, seed, 0, 0 };
 	if (es_db_open(&w.db, bt_path, &o) != 0)
@@ -404,10 +404,10 @@ static int64_t total_as_of(int64_t t)
 	int64_t total = 0;
 	ck_assert_es(es_read_begin(&rd, bt_db), 0);
 	for (int i = 0; i < C_ACCOUNTS; i++) {
-		char stream[ES_ACCOUNT_STREAM_SIZE];
-		es_account a;
-		es_account_stream(stream, c_ids[i]);
-		int rc = es_aggregate_fold_as_of(&a, NULL, rd, &es_account_type, stream, t);
+		char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
+		es_bank_account a;
+		es_bank_account_stream(stream, c_ids[i]);
+		int rc = es_aggregate_fold_as_of(&a, NULL, rd, &es_bank_account_type, stream, t);
 		if (rc == ES_ENOTFOUND)
 			continue;
 		ck_assert_es(rc, 0);
@@ -488,8 +488,8 @@ START_TEST(concurrent_transfers_conserve_money)
 	ck_assert_int_gt(done, 0);
 	int64_t total = 0;
 	for (int i = 0; i < C_ACCOUNTS; i++) {
-		es_account a;
-		ck_assert_es(es_account_load(&a, NULL, bt_db, c_ids[i]), 0);
+		es_bank_account a;
+		ck_assert_es(es_bank_account_load(&a, NULL, bt_db, c_ids[i]), 0);
 		ck_assert_msg(a.balance >= -c_overdraft[i], "%s: balance %lld below -%lld", c_ids[i],
 		              (long long)a.balance, (long long)c_overdraft[i]);
 		ck_assert_int_eq(a.deposited - a.withdrawn, a.balance);

@@ -1,5 +1,5 @@
 /*
- * test_history.c - es_account_history (history.c): the events of an account
+ * test_history.c - es_bank_history (history.c): the events of an account
  * in a [since, until] window, oldest first, with the state before and after
  * each; windows at and around events' times, running balances that start
  * from a snapshot, early stop, and errors.
@@ -15,14 +15,14 @@
 typedef struct seen {
 	int64_t version[MAX_SEEN];
 	int64_t before[MAX_SEEN], after[MAX_SEEN];
-	es_account_status status[MAX_SEEN];
+	es_bank_status status[MAX_SEEN];
 	int n;
 	int stop_after; /* 0: never */
 } seen;
 
-static int record(const es_event *ev, const es_account *before, const es_account *after, void *payload)
+static int record(const es_event *ev, const es_bank_account *before, const es_bank_account *after, void *user_data)
 {
-	seen *s = payload;
+	seen *s = user_data;
 	ck_assert_int_lt(s->n, MAX_SEEN);
 	s->version[s->n] = ev->version;
 	s->before[s->n] = before->balance;
@@ -35,7 +35,7 @@ static int record(const es_event *ev, const es_account *before, const es_account
 static seen window(const char *id, int64_t since, int64_t until)
 {
 	seen s = { .n = 0 };
-	ck_assert_es(es_account_history(bt_db, id, since, until, record, &s), 0);
+	ck_assert_es(es_bank_history(bt_db, id, since, until, record, &s), 0);
 	return s;
 }
 
@@ -76,10 +76,10 @@ START_TEST(whole_history)
 	story();
 	seen s = window("a", INT64_MIN, INT64_MAX);
 	holds(&s, 0, 6);
-	ck_assert_int_eq(s.status[3], ES_ACCOUNT_OPEN);
-	ck_assert_int_eq(s.status[4], ES_ACCOUNT_FROZEN);
-	ck_assert_int_eq(s.status[5], ES_ACCOUNT_FROZEN);
-	ck_assert_int_eq(s.status[6], ES_ACCOUNT_OPEN);
+	ck_assert_int_eq(s.status[3], ES_BANK_STATUS_OPEN);
+	ck_assert_int_eq(s.status[4], ES_BANK_STATUS_FROZEN);
+	ck_assert_int_eq(s.status[5], ES_BANK_STATUS_FROZEN);
+	ck_assert_int_eq(s.status[6], ES_BANK_STATUS_OPEN);
 }
 END_TEST
 
@@ -136,12 +136,12 @@ START_TEST(stop_early_and_errors)
 {
 	story();
 	seen s = { .stop_after = 2 };
-	ck_assert_int_eq(es_account_history(bt_db, "a", INT64_MIN, INT64_MAX, record, &s), 99);
+	ck_assert_int_eq(es_bank_history(bt_db, "a", INT64_MIN, INT64_MAX, record, &s), 99);
 	ck_assert_int_eq(s.n, 2);
-	ck_assert_es(es_account_history(bt_db, "ghost", INT64_MIN, INT64_MAX, record, &s), ES_ENOTFOUND);
-	ck_assert_es(es_account_history(bt_db, "a/b", INT64_MIN, INT64_MAX, record, &s), ES_EINVAL);
-	ck_assert_es(es_account_history(bt_db, "a", INT64_MIN, INT64_MAX, NULL, &s), ES_EINVAL);
-	ck_assert_es(es_account_history(NULL, "a", INT64_MIN, INT64_MAX, record, &s), ES_EINVAL);
+	ck_assert_es(es_bank_history(bt_db, "ghost", INT64_MIN, INT64_MAX, record, &s), ES_ENOTFOUND);
+	ck_assert_es(es_bank_history(bt_db, "a/b", INT64_MIN, INT64_MAX, record, &s), ES_EINVAL);
+	ck_assert_es(es_bank_history(bt_db, "a", INT64_MIN, INT64_MAX, NULL, &s), ES_EINVAL);
+	ck_assert_es(es_bank_history(NULL, "a", INT64_MIN, INT64_MAX, record, &s), ES_EINVAL);
 }
 END_TEST
 

@@ -15,7 +15,7 @@ TCase *es_tc_money(void);
 static int64_t parse_ok(const char *text, int decimals)
 {
 	int64_t v = -1;
-	ck_assert_es(es_money_parse(&v, text, decimals), 0);
+	ck_assert_es(es_bank_money_parse(&v, text, decimals), 0);
 	return v;
 }
 
@@ -25,7 +25,7 @@ static void parse_fails(const char *text, int decimals, int code)
 {
 	int64_t v = 42;
 	es_error_clear();
-	ck_assert_es(es_money_parse(&v, text, decimals), code);
+	ck_assert_es(es_bank_money_parse(&v, text, decimals), code);
 	ck_assert_int_eq(v, 42);
 	ck_assert_int_eq(es_error_last()->code, code);
 	if (text && *text)
@@ -36,25 +36,25 @@ static void parse_fails(const char *text, int decimals, int code)
 /* Formats minor with `decimals`, expecting success, and compares with want. */
 static void format_is(int64_t minor, int decimals, const char *want)
 {
-	char buf[ES_MONEY_TEXT_SIZE];
-	ck_assert_es(es_money_format(buf, sizeof buf, minor, decimals), 0);
+	char buf[ES_BANK_MONEY_TEXT_SIZE];
+	ck_assert_es(es_bank_money_format(buf, sizeof buf, minor, decimals), 0);
 	ck_assert_str_eq(buf, want);
 }
 
 START_TEST(test_currency_decimals)
 {
-	ck_assert_int_eq(es_currency_decimals("USD"), 2);
-	ck_assert_int_eq(es_currency_decimals("EUR"), 2);
-	ck_assert_int_eq(es_currency_decimals("GBP"), 2);
-	ck_assert_int_eq(es_currency_decimals("JPY"), 0);
-	ck_assert_int_eq(es_currency_decimals("KRW"), 0);
-	ck_assert_int_eq(es_currency_decimals("KWD"), 3);
-	ck_assert_int_eq(es_currency_decimals("BHD"), 3);
-	ck_assert_int_eq(es_currency_decimals("OMR"), 3);
-	ck_assert_int_eq(es_currency_decimals("JOD"), 3);
-	ck_assert_int_eq(es_currency_decimals("TND"), 3);
+	ck_assert_int_eq(es_bank_currency_decimals("USD"), 2);
+	ck_assert_int_eq(es_bank_currency_decimals("EUR"), 2);
+	ck_assert_int_eq(es_bank_currency_decimals("GBP"), 2);
+	ck_assert_int_eq(es_bank_currency_decimals("JPY"), 0);
+	ck_assert_int_eq(es_bank_currency_decimals("KRW"), 0);
+	ck_assert_int_eq(es_bank_currency_decimals("KWD"), 3);
+	ck_assert_int_eq(es_bank_currency_decimals("BHD"), 3);
+	ck_assert_int_eq(es_bank_currency_decimals("OMR"), 3);
+	ck_assert_int_eq(es_bank_currency_decimals("JOD"), 3);
+	ck_assert_int_eq(es_bank_currency_decimals("TND"), 3);
 	/* Well-formed but unknown codes take the common case. */
-	ck_assert_int_eq(es_currency_decimals("ZZZ"), 2);
+	ck_assert_int_eq(es_bank_currency_decimals("ZZZ"), 2);
 }
 END_TEST
 
@@ -63,11 +63,11 @@ START_TEST(test_currency_invalid)
 	static const char *const bad[] = { "usd", "Usd", "US", "USDX", "", "U$D", "US ", "U\xc3\x9c" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		es_error_clear();
-		ck_assert_msg(es_currency_decimals(bad[i]) == ES_EINVAL, "'%s'", bad[i]);
+		ck_assert_msg(es_bank_currency_decimals(bad[i]) == ES_EINVAL, "'%s'", bad[i]);
 		ck_assert_int_eq(es_error_last()->code, ES_EINVAL);
 		ck_assert_ptr_nonnull(strstr(es_error_last()->message, bad[i]));
 	}
-	ck_assert_es(es_currency_decimals(NULL), ES_EINVAL);
+	ck_assert_es(es_bank_currency_decimals(NULL), ES_EINVAL);
 }
 END_TEST
 
@@ -140,10 +140,10 @@ END_TEST
 START_TEST(test_parse_args)
 {
 	int64_t v = 42;
-	ck_assert_es(es_money_parse(NULL, "1", 2), ES_EINVAL);
-	ck_assert_es(es_money_parse(&v, NULL, 2), ES_EINVAL);
-	ck_assert_es(es_money_parse(&v, "1", -1), ES_EINVAL);
-	ck_assert_es(es_money_parse(&v, "1", 10), ES_EINVAL);
+	ck_assert_es(es_bank_money_parse(NULL, "1", 2), ES_EINVAL);
+	ck_assert_es(es_bank_money_parse(&v, NULL, 2), ES_EINVAL);
+	ck_assert_es(es_bank_money_parse(&v, "1", -1), ES_EINVAL);
+	ck_assert_es(es_bank_money_parse(&v, "1", 10), ES_EINVAL);
 	ck_assert_int_eq(v, 42);
 }
 END_TEST
@@ -173,18 +173,18 @@ END_TEST
 
 START_TEST(test_format_args)
 {
-	char buf[ES_MONEY_TEXT_SIZE];
-	ck_assert_es(es_money_format(NULL, sizeof buf, 1, 2), ES_EINVAL);
-	ck_assert_es(es_money_format(buf, sizeof buf - 1, 1, 2), ES_EINVAL);
-	ck_assert_es(es_money_format(buf, sizeof buf, 1, -1), ES_EINVAL);
-	ck_assert_es(es_money_format(buf, sizeof buf, 1, 10), ES_EINVAL);
+	char buf[ES_BANK_MONEY_TEXT_SIZE];
+	ck_assert_es(es_bank_money_format(NULL, sizeof buf, 1, 2), ES_EINVAL);
+	ck_assert_es(es_bank_money_format(buf, sizeof buf - 1, 1, 2), ES_EINVAL);
+	ck_assert_es(es_bank_money_format(buf, sizeof buf, 1, -1), ES_EINVAL);
+	ck_assert_es(es_bank_money_format(buf, sizeof buf, 1, 10), ES_EINVAL);
 }
 END_TEST
 
 /* format then parse gives back the amount, for every decimals value. */
 START_TEST(test_round_trip)
 {
-	char buf[ES_MONEY_TEXT_SIZE];
+	char buf[ES_BANK_MONEY_TEXT_SIZE];
 	uint64_t x = 0x9e3779b97f4a7c15u;
 	for (int i = 0; i < 20000; i++) {
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -193,7 +193,7 @@ START_TEST(test_round_trip)
 		if (i < 2)
 			minor = i == 0 ? 0 : INT64_MAX;
 		int decimals = (int)(x % 10);
-		ck_assert_es(es_money_format(buf, sizeof buf, minor, decimals), 0);
+		ck_assert_es(es_bank_money_format(buf, sizeof buf, minor, decimals), 0);
 		ck_assert_msg(parse_ok(buf, decimals) == minor, "%s (%d decimals)", buf, decimals);
 	}
 }
@@ -202,47 +202,47 @@ END_TEST
 START_TEST(test_add)
 {
 	int64_t v = 0;
-	ck_assert_es(es_money_add(&v, 1200, 34), 0);
+	ck_assert_es(es_bank_money_add(&v, 1200, 34), 0);
 	ck_assert_int_eq(v, 1234);
-	ck_assert_es(es_money_add(&v, INT64_MAX - 1, 1), 0);
+	ck_assert_es(es_bank_money_add(&v, INT64_MAX - 1, 1), 0);
 	ck_assert_int_eq(v, INT64_MAX);
-	ck_assert_es(es_money_add(&v, INT64_MIN + 1, -1), 0);
+	ck_assert_es(es_bank_money_add(&v, INT64_MIN + 1, -1), 0);
 	ck_assert_int_eq(v, INT64_MIN);
-	ck_assert_es(es_money_add(&v, INT64_MAX, INT64_MIN), 0);
+	ck_assert_es(es_bank_money_add(&v, INT64_MAX, INT64_MIN), 0);
 	ck_assert_int_eq(v, -1);
 	v = 42;
-	ck_assert_es(es_money_add(&v, INT64_MAX, 1), ES_ERANGE);
-	ck_assert_es(es_money_add(&v, 1, INT64_MAX), ES_ERANGE);
-	ck_assert_es(es_money_add(&v, INT64_MAX, INT64_MAX), ES_ERANGE);
-	ck_assert_es(es_money_add(&v, INT64_MIN, -1), ES_ERANGE);
-	ck_assert_es(es_money_add(&v, -1, INT64_MIN), ES_ERANGE);
-	ck_assert_es(es_money_add(&v, INT64_MIN, INT64_MIN), ES_ERANGE);
+	ck_assert_es(es_bank_money_add(&v, INT64_MAX, 1), ES_ERANGE);
+	ck_assert_es(es_bank_money_add(&v, 1, INT64_MAX), ES_ERANGE);
+	ck_assert_es(es_bank_money_add(&v, INT64_MAX, INT64_MAX), ES_ERANGE);
+	ck_assert_es(es_bank_money_add(&v, INT64_MIN, -1), ES_ERANGE);
+	ck_assert_es(es_bank_money_add(&v, -1, INT64_MIN), ES_ERANGE);
+	ck_assert_es(es_bank_money_add(&v, INT64_MIN, INT64_MIN), ES_ERANGE);
 	ck_assert_int_eq(v, 42);
-	ck_assert_es(es_money_add(NULL, 1, 1), ES_EINVAL);
+	ck_assert_es(es_bank_money_add(NULL, 1, 1), ES_EINVAL);
 }
 END_TEST
 
 START_TEST(test_sub)
 {
 	int64_t v = 0;
-	ck_assert_es(es_money_sub(&v, 1234, 34), 0);
+	ck_assert_es(es_bank_money_sub(&v, 1234, 34), 0);
 	ck_assert_int_eq(v, 1200);
-	ck_assert_es(es_money_sub(&v, 5, 10), 0);
+	ck_assert_es(es_bank_money_sub(&v, 5, 10), 0);
 	ck_assert_int_eq(v, -5);
-	ck_assert_es(es_money_sub(&v, INT64_MIN + 1, 1), 0);
+	ck_assert_es(es_bank_money_sub(&v, INT64_MIN + 1, 1), 0);
 	ck_assert_int_eq(v, INT64_MIN);
-	ck_assert_es(es_money_sub(&v, -1, INT64_MIN), 0);
+	ck_assert_es(es_bank_money_sub(&v, -1, INT64_MIN), 0);
 	ck_assert_int_eq(v, INT64_MAX);
-	ck_assert_es(es_money_sub(&v, INT64_MIN, INT64_MIN), 0);
+	ck_assert_es(es_bank_money_sub(&v, INT64_MIN, INT64_MIN), 0);
 	ck_assert_int_eq(v, 0);
 	v = 42;
-	ck_assert_es(es_money_sub(&v, INT64_MIN, 1), ES_ERANGE);
-	ck_assert_es(es_money_sub(&v, INT64_MAX, -1), ES_ERANGE);
-	ck_assert_es(es_money_sub(&v, 0, INT64_MIN), ES_ERANGE);
-	ck_assert_es(es_money_sub(&v, INT64_MAX, INT64_MIN), ES_ERANGE);
-	ck_assert_es(es_money_sub(&v, INT64_MIN, INT64_MAX), ES_ERANGE);
+	ck_assert_es(es_bank_money_sub(&v, INT64_MIN, 1), ES_ERANGE);
+	ck_assert_es(es_bank_money_sub(&v, INT64_MAX, -1), ES_ERANGE);
+	ck_assert_es(es_bank_money_sub(&v, 0, INT64_MIN), ES_ERANGE);
+	ck_assert_es(es_bank_money_sub(&v, INT64_MAX, INT64_MIN), ES_ERANGE);
+	ck_assert_es(es_bank_money_sub(&v, INT64_MIN, INT64_MAX), ES_ERANGE);
 	ck_assert_int_eq(v, 42);
-	ck_assert_es(es_money_sub(NULL, 1, 1), ES_EINVAL);
+	ck_assert_es(es_bank_money_sub(NULL, 1, 1), ES_EINVAL);
 }
 END_TEST
 

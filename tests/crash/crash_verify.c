@@ -322,10 +322,10 @@ static void check_stream(scan *s, es_read *rd, const scan_stream *ss)
 		        (long long)info.head_version, (unsigned long long)ss->count);
 }
 
-static int count_name(const char *stream, void *payload)
+static int count_name(const char *stream, void *user_data)
 {
 	(void)stream;
-	(*(size_t *)payload)++;
+	(*(size_t *)user_data)++;
 	return 0;
 }
 
@@ -348,16 +348,16 @@ static void check_streams(scan *s)
 
 /* Naive fold of an account from version 0, applying every event; records the
  * state at each version in want_at[] (ascending). */
-static int naive_fold(es_account *out, es_read *rd, const char *stream, const int64_t *at,
-                      size_t n_at, es_account *states)
+static int naive_fold(es_bank_account *out, es_read *rd, const char *stream, const int64_t *at,
+                      size_t n_at, es_bank_account *states)
 {
 	es_iter *it;
 	es_event ev;
 	size_t k = 0;
-	es_account_type.init(out);
+	es_bank_account_type.init(out);
 	int rc = es_stream_iter(&it, rd, stream, 0, ES_FORWARD, ES_NO_LIMIT);
 	while (rc == 0 && (rc = es_iter_next(&ev, it)) == 0) {
-		rc = es_aggregate_apply(&es_account_type, out, &ev);
+		rc = es_aggregate_apply(&es_bank_account_type, out, &ev);
 		while (rc == 0 && k < n_at && at[k] == ev.version)
 			states[k++] = *out;
 	}
@@ -365,7 +365,7 @@ static int naive_fold(es_account *out, es_read *rd, const char *stream, const in
 	return rc == ES_ITEROVER && k == n_at ? 0 : (rc ? rc : ES_ENOTFOUND);
 }
 
-static int same_account(const es_account *a, const es_account *b)
+static int same_account(const es_bank_account *a, const es_bank_account *b)
 {
 	return a->balance == b->balance && a->deposited == b->deposited && a->withdrawn == b->withdrawn &&
 	       a->status == b->status && a->overdraft_limit == b->overdraft_limit &&
@@ -374,12 +374,12 @@ static int same_account(const es_account *a, const es_account *b)
 
 /* Every snapshot's load equals the naive fold at its version. */
 static void check_snapshots(scan *s, const char *id, const int64_t *vers, size_t n,
-                            const es_account *states)
+                            const es_bank_account *states)
 {
 	for (size_t k = 0; k < n; k++) {
-		es_account a;
+		es_bank_account a;
 		es_load_info info;
-		int rc = es_account_load_at_version(&a, &info, s->db, id, vers[k]);
+		int rc = es_bank_account_load_at_version(&a, &info, s->db, id, vers[k]);
 		if (rc || info.snapshot_version != vers[k] || !same_account(&a, &states[k]))
 			problem(s, "account %s at snapshot version %lld: load (rc %d, from snapshot %lld) "
 			        "differs from the naive fold", id, (long long)vers[k], rc,
@@ -393,7 +393,7 @@ static int64_t check_account(scan *s, unsigned i, cr_stats *st)
 	char id[16], stream[32];
 	int64_t *vers = NULL;
 	size_t n = 0;
-	es_account naive, loaded, *states = NULL;
+	es_bank_account naive, loaded, *states = NULL;
 	es_load_info info;
 	es_read *rd;
 	cr_account_id(id, i);
@@ -407,7 +407,7 @@ static int64_t check_account(scan *s, unsigned i, cr_stats *st)
 	es_read_end(rd);
 	if (rc == 0)
 		check_snapshots(s, id, vers, n, states);
-	if (rc == 0 && (rc = es_account_load(&loaded, &info, s->db, id)) == 0 && !same_account(&naive, &loaded))
+	if (rc == 0 && (rc = es_bank_account_load(&loaded, &info, s->db, id)) == 0 && !same_account(&naive, &loaded))
 		problem(s, "account %s: load gives balance %lld, the naive fold %lld", id,
 		        (long long)loaded.balance, (long long)naive.balance);
 	if (rc)

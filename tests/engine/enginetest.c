@@ -15,7 +15,7 @@ es_db *et_open_path(const char *path, es_open_options *o)
 	if (!o)
 		o = &local;
 	o->clock = es_test_clock;
-	o->clock_payload = &et_now;
+	o->clock_user_data = &et_now;
 	o->nosync = 1;
 	es_db *db = NULL;
 	ck_assert_es(es_db_open(&db, path, o), 0);

@@ -16,24 +16,24 @@ typedef struct counts {
 	long live; /* blocks handed out and not yet freed */
 } counts;
 
-static void *count_malloc(size_t size, void *payload)
+static void *count_malloc(size_t size, void *user_data)
 {
-	((counts *)payload)->mallocs++;
-	((counts *)payload)->live++;
+	((counts *)user_data)->mallocs++;
+	((counts *)user_data)->live++;
 	return malloc(size);
 }
 
-static void *count_realloc(void *ptr, size_t size, void *payload)
+static void *count_realloc(void *ptr, size_t size, void *user_data)
 {
-	((counts *)payload)->reallocs++;
-	((counts *)payload)->live += ptr == NULL;
+	((counts *)user_data)->reallocs++;
+	((counts *)user_data)->live += ptr == NULL;
 	return realloc(ptr, size);
 }
 
-static void count_free(void *ptr, void *payload)
+static void count_free(void *ptr, void *user_data)
 {
-	((counts *)payload)->frees++;
-	((counts *)payload)->live--;
+	((counts *)user_data)->frees++;
+	((counts *)user_data)->live--;
 	free(ptr);
 }
 

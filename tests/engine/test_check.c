@@ -24,9 +24,9 @@ typedef struct raw_op {
 	size_t vlen;
 } raw_op;
 
-static int apply_raw(es_db *db, MDB_txn *txn, void *payload)
+static int apply_raw(es_db *db, MDB_txn *txn, void *user_data)
 {
-	const raw_op *op = payload;
+	const raw_op *op = user_data;
 	MDB_dbi dbi = *(const MDB_dbi *)((const char *)&db->dbi + op->dbi_offset);
 	MDB_val k = { op->klen, (void *)op->key }, v = { op->vlen, (void *)op->val };
 	int rc = op->val ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL);
@@ -46,9 +46,9 @@ typedef struct rec_edit {
 	void *arg;
 } rec_edit;
 
-static int apply_edit(es_db *db, MDB_txn *txn, void *payload)
+static int apply_edit(es_db *db, MDB_txn *txn, void *user_data)
 {
-	rec_edit *e = payload;
+	rec_edit *e = user_data;
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(txn, db, e->stream, &rec);
 	if (rc == 0) {
@@ -86,9 +86,9 @@ static void fill(void)
 	ck_assert_es(es_check(NULL, et_db, NULL), 0);
 }
 
-static int collect(const es_check_problem *p, void *payload)
+static int collect(const es_check_problem *p, void *user_data)
 {
-	*(unsigned *)payload |= 1u << p->kind;
+	*(unsigned *)user_data |= 1u << p->kind;
 	ck_assert(p->message && p->message[0]);
 	return 0;
 }
@@ -100,7 +100,7 @@ static unsigned problems(void)
 	unsigned kinds = 0;
 	es_check_options o = ES_CHECK_OPTIONS_INIT;
 	o.on_problem = collect;
-	o.payload = &kinds;
+	o.user_data = &kinds;
 	et_reopen();
 	ck_assert_es(es_check(NULL, et_db, &o), ES_ECORRUPT);
 	return kinds;
@@ -319,10 +319,10 @@ END_TEST
 
 /* ---- options and callbacks ---- */
 
-static int stop_at_first(const es_check_problem *p, void *payload)
+static int stop_at_first(const es_check_problem *p, void *user_data)
 {
 	(void)p;
-	(*(int *)payload)++;
+	(*(int *)user_data)++;
 	return 42;
 }
 
@@ -331,7 +331,7 @@ START_TEST(callback_stops_the_check)
 	int calls = 0;
 	es_check_options o = ES_CHECK_OPTIONS_INIT;
 	o.on_problem = stop_at_first;
-	o.payload = &calls;
+	o.user_data = &calls;
 	RAW(streams, "s", 1, "short", 5);
 	RAW(streams, "t", 1, "short", 5);
 	ck_assert_int_eq(es_check(NULL, et_db, &o), 42);

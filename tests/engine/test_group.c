@@ -12,9 +12,9 @@
  * and go into the next group together. */
 static _Thread_local int clock_calls_left_to_stall; /* 0: never stall */
 
-static int64_t stalling_clock(void *payload)
+static int64_t stalling_clock(void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	if (clock_calls_left_to_stall && --clock_calls_left_to_stall == 0)
 		usleep(300 * 1000);
 	return ET_T0;

@@ -217,9 +217,9 @@ typedef struct listing {
 	size_t stop_after; /* 0: never stop */
 } listing;
 
-static int collect(const char *stream, void *payload)
+static int collect(const char *stream, void *user_data)
 {
-	listing *l = payload;
+	listing *l = user_data;
 	ck_assert_uint_lt(l->n, 16);
 	snprintf(l->names[l->n++], sizeof l->names[0], "%s", stream);
 	return l->stop_after && l->n == l->stop_after ? 42 : 0;

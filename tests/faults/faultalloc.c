@@ -51,25 +51,25 @@ static void add_live(long n)
 	pthread_mutex_unlock(&fs_lock);
 }
 
-static void *fa_malloc(size_t size, void *payload)
+static void *fa_malloc(size_t size, void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	void *p = admit() ? malloc(size) : NULL;
 	if (p)
 		add_live(1);
 	return p;
 }
 
-static void *fa_realloc(void *ptr, size_t size, void *payload)
+static void *fa_realloc(void *ptr, size_t size, void *user_data)
 {
 	if (!ptr)
-		return fa_malloc(size, payload);
+		return fa_malloc(size, user_data);
 	return admit() ? realloc(ptr, size) : NULL; /* on failure ptr stays the caller's */
 }
 
-static void fa_free(void *ptr, void *payload)
+static void fa_free(void *ptr, void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	add_live(-1);
 	free(ptr);
 }

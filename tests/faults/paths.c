@@ -22,7 +22,7 @@ static void mix(uint64_t *d, uint64_t v)
 	*d = (*d ^ v) * UINT64_C(0x100000001b3);
 }
 
-static void mix_account(uint64_t *d, const es_account *a, const es_load_info *info)
+static void mix_account(uint64_t *d, const es_bank_account *a, const es_load_info *info)
 {
 	mix(d, (uint64_t)a->balance);
 	mix(d, (uint64_t)a->deposited);
@@ -249,9 +249,9 @@ static int p_log_read(uint64_t *d, es_db *db, const char *dir)
 	return rc;
 }
 
-static int name_seen(const char *stream, void *payload)
+static int name_seen(const char *stream, void *user_data)
 {
-	mix(payload, strlen(stream));
+	mix(user_data, strlen(stream));
 	return 0;
 }
 
@@ -273,7 +273,7 @@ static int load_as_of_middle(uint64_t *d, es_db *db)
 {
 	es_read *rd;
 	es_event ev;
-	es_account acc;
+	es_bank_account acc;
 	es_load_info info;
 	int rc = es_read_begin(&rd, db);
 	if (rc)
@@ -281,15 +281,15 @@ static int load_as_of_middle(uint64_t *d, es_db *db)
 	rc = es_stream_get(&ev, rd, "account-a", 150);
 	int64_t t = ev.recorded_at;
 	es_read_end(rd);
-	if (rc == 0 && (rc = es_account_load_as_of(&acc, &info, db, "a", t)) == 0)
+	if (rc == 0 && (rc = es_bank_account_load_as_of(&acc, &info, db, "a", t)) == 0)
 		mix_account(d, &acc, &info);
 	return rc;
 }
 
-static int history_line(const es_event *ev, const es_account *before, const es_account *after, void *payload)
+static int history_line(const es_event *ev, const es_bank_account *before, const es_bank_account *after, void *user_data)
 {
-	mix(payload, (uint64_t)ev->version);
-	mix(payload, (uint64_t)(after->balance - before->balance));
+	mix(user_data, (uint64_t)ev->version);
+	mix(user_data, (uint64_t)(after->balance - before->balance));
 	return 0;
 }
 
@@ -298,27 +298,27 @@ static int history_line(const es_event *ev, const es_account *before, const es_a
 static int p_load(uint64_t *d, es_db *db, const char *dir)
 {
 	(void)dir;
-	es_account acc;
+	es_bank_account acc;
 	es_load_info info;
-	int rc = es_account_load(&acc, &info, db, "a");
+	int rc = es_bank_account_load(&acc, &info, db, "a");
 	if (rc == 0) {
 		mix_account(d, &acc, &info);
-		rc = es_account_load_at_version(&acc, &info, db, "a", 150);
+		rc = es_bank_account_load_at_version(&acc, &info, db, "a", 150);
 	}
 	if (rc == 0) {
 		mix_account(d, &acc, &info);
 		rc = load_as_of_middle(d, db);
 	}
-	return rc ? rc : es_account_history(db, "b", INT64_MIN, INT64_MAX, history_line, d);
+	return rc ? rc : es_bank_history(db, "b", INT64_MIN, INT64_MAX, history_line, d);
 }
 
 /* Release 1 events through the upcaster chain. */
 static int p_load_v1(uint64_t *d, es_db *db, const char *dir)
 {
 	(void)dir;
-	es_account acc;
+	es_bank_account acc;
 	es_load_info info;
-	int rc = es_account_load(&acc, &info, db, "old");
+	int rc = es_bank_account_load(&acc, &info, db, "old");
 	if (rc == 0)
 		mix_account(d, &acc, &info);
 	return rc;
@@ -397,16 +397,16 @@ static int p_rebuild(uint64_t *d, es_db *db, const char *dir)
 {
 	(void)dir;
 	size_t n = 0;
-	int rc = es_aggregate_rebuild_snapshots(&n, db, &es_account_type);
+	int rc = es_aggregate_rebuild_snapshots(&n, db, &es_bank_account_type);
 	mix(d, n);
 	return rc;
 }
 
 /* ---- registries and the check ---- */
 
-static int step_copy(const void **payload, size_t *len, const es_upcast_event *in, es_arena *arena, void *user)
+static int step_copy(const void **payload, size_t *len, const es_upcast_event *in, es_arena *arena, void *user_data)
 {
-	(void)user;
+	(void)user_data;
 	void *p = es_arena_alloc(arena, in->payload_len + 1);
 	if (!p)
 		return es_error_set(ES_ENOMEM, "step: out of memory");
@@ -458,12 +458,12 @@ static int p_bank_registry(uint64_t *d, es_db *db, const char *dir)
 {
 	(void)db; (void)dir;
 	legacy_event e;
-	es_account acc;
+	es_bank_account acc;
 	legacy_money(&e, 1, 1, 1234, 12.34, "v1");
 	es_event ev = { .stream = "account-x", .type = e.data.type, .schema_version = 1,
 	                .payload = e.data.payload, .payload_len = e.data.payload_len };
-	es_account_type.init(&acc);
-	int rc = es_aggregate_apply(&es_account_type, &acc, &ev);
+	es_bank_account_type.init(&acc);
+	int rc = es_aggregate_apply(&es_bank_account_type, &acc, &ev);
 	if (rc == 0)
 		mix(d, (uint64_t)acc.balance);
 	return rc;

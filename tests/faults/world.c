@@ -22,9 +22,9 @@ void fw_clock_reset(void)
 	now_ns = FW_T0;
 }
 
-int64_t fw_clock(void *payload)
+int64_t fw_clock(void *user_data)
 {
-	(void)payload;
+	(void)user_data;
 	return now_ns += 1000000;
 }
 
@@ -134,9 +134,9 @@ void fw_copy(const char *from, const char *to)
 	ck_assert_int_eq(close(out), 0);
 }
 
-static int add_stream(const char *stream, void *payload)
+static int add_stream(const char *stream, void *user_data)
 {
-	fw_state *s = payload;
+	fw_state *s = user_data;
 	ck_assert_uint_lt(s->n_streams, FW_MAX_STREAMS);
 	snprintf(s->streams[s->n_streams++].name, ES_STREAM_NAME_MAX + 1, "%s", stream);
 	return 0;
@@ -167,13 +167,13 @@ void fw_capture(fw_state *s, es_db *db)
 	es_read_end(rd);
 	for (size_t i = 0; i < FW_ACCOUNTS; i++) {
 		es_load_info info;
-		s->accounts[i].rc = es_account_load(&s->accounts[i].state, &info, db, fw_accounts[i]);
+		s->accounts[i].rc = es_bank_account_load(&s->accounts[i].state, &info, db, fw_accounts[i]);
 		ck_assert_es(s->accounts[i].rc, 0);
 		s->accounts[i].version = info.version;
 	}
 }
 
-static void assert_same_account(const es_account *x, const es_account *y, const char *what)
+static void assert_same_account(const es_bank_account *x, const es_bank_account *y, const char *what)
 {
 	ck_assert_msg(strcmp(x->owner, y->owner) == 0 && strcmp(x->currency, y->currency) == 0 &&
 	              x->decimals == y->decimals && x->overdraft_limit == y->overdraft_limit &&

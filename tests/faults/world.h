@@ -26,7 +26,7 @@ extern const char *const fw_accounts[FW_ACCOUNTS];
 #define FW_REPLAY_ID1 0x22
 
 /* The template's settable clock: each call is 1 ms after the last. */
-int64_t fw_clock(void *payload);
+int64_t fw_clock(void *user_data);
 /* Sets the clock back to where the template's started, so runs of one
  * scenario write the same times. */
 void fw_clock_reset(void);
@@ -54,7 +54,7 @@ typedef struct fw_state {
 	} streams[FW_MAX_STREAMS];
 	struct {
 		int rc;
-		es_account state;
+		es_bank_account state;
 		int64_t version;
 	} accounts[FW_ACCOUNTS];
 } fw_state;

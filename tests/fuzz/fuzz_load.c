@@ -32,10 +32,10 @@ static void check_loaded(void)
 	free(text);
 }
 
-static int any_stream(const char *stream, void *payload)
+static int any_stream(const char *stream, void *user_data)
 {
 	(void)stream;
-	*(int *)payload = 1;
+	*(int *)user_data = 1;
 	return 1;
 }
 

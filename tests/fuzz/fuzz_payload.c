@@ -1,7 +1,7 @@
 /*
  * fuzz_payload.c - bank event payloads through the upcaster chain
  * (es_registry_upcast with es_bank_registry()) and into an account
- * (es_aggregate_apply on an es_account).
+ * (es_aggregate_apply on an es_bank_account).
  *
  * Input: byte 0 picks the event's (type, schema version) from `kinds`
  * (release 1, 2 and 3 types, and a few the bank never wrote); byte 1 picks
@@ -30,9 +30,9 @@ static const struct { const char *type; uint32_t version; } kinds[] = {
 
 /* The account before the event: none yet, a fresh one, or one at the edge
  * of int64 (so overflow checks run). */
-static void start_state(es_account *a, uint8_t pick)
+static void start_state(es_bank_account *a, uint8_t pick)
 {
-	es_account_type.init(a);
+	es_bank_account_type.init(a);
 	if (pick % 3 == 0)
 		return;
 	strcpy(a->owner, "Fuzz");
@@ -46,7 +46,7 @@ static void start_state(es_account *a, uint8_t pick)
 	}
 }
 
-static int same_account(const es_account *x, const es_account *y)
+static int same_account(const es_bank_account *x, const es_bank_account *y)
 {
 	return strcmp(x->owner, y->owner) == 0 && strcmp(x->currency, y->currency) == 0 &&
 	       x->decimals == y->decimals && x->overdraft_limit == y->overdraft_limit &&
@@ -83,18 +83,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	es_arena arena;
 	es_arena_init(&arena, buf, sizeof buf);
 	es_event up = ev;
-	es_account direct, upcast;
+	es_bank_account direct, upcast;
 	start_state(&direct, data[1]);
 	start_state(&upcast, data[1]);
 	int rc_up = es_registry_upcast(&up, reg, &arena);
-	int rc_direct = es_aggregate_apply(&es_account_type, &direct, &ev);
+	int rc_direct = es_aggregate_apply(&es_bank_account_type, &direct, &ev);
 	if (rc_direct)
 		FUZZ_CHECK(es_error_last()->message[0] != '\0');
 	if (rc_up == 0) {
 		FUZZ_CHECK(up.schema_version == es_registry_current(reg, up.type) ||
 		           es_registry_current(reg, up.type) == 0);
 		describe(&up);
-		int rc = es_aggregate_apply(&es_account_type, &upcast, &up);
+		int rc = es_aggregate_apply(&es_bank_account_type, &upcast, &up);
 		FUZZ_CHECK(rc == rc_direct);
 		FUZZ_CHECK(rc != 0 || same_account(&direct, &upcast));
 	} else {

@@ -1,6 +1,6 @@
 /*
  * fuzz_snapshot.c - snapshot decoding: the account's state codec
- * (es_account_type.snapshot_decode) and the snapshot envelope, checked by
+ * (es_bank_account_type.snapshot_decode) and the snapshot envelope, checked by
  * es_snapshot_find on a store where the input is stored as a snapshot
  * through the engine's private es__snapshot_put (engine/db.h).
  *
@@ -25,7 +25,7 @@
 static es_db *db;
 static es_snapshot_key key;
 
-static int same_account(const es_account *x, const es_account *y)
+static int same_account(const es_bank_account *x, const es_bank_account *y)
 {
 	return strcmp(x->owner, y->owner) == 0 && strcmp(x->currency, y->currency) == 0 &&
 	       x->decimals == y->decimals && x->overdraft_limit == y->overdraft_limit &&
@@ -36,15 +36,15 @@ static int same_account(const es_account *x, const es_account *y)
 /* A state that decodes must survive encode + decode unchanged. */
 static void state_round_trip(const uint8_t *buf, size_t len)
 {
-	es_account a, b;
+	es_bank_account a, b;
 	uint8_t *enc = NULL;
 	size_t enc_len;
-	es_account_type.init(&a);
-	if (es_account_type.snapshot_decode(&a, buf, len) != 0)
+	es_bank_account_type.init(&a);
+	if (es_bank_account_type.snapshot_decode(&a, buf, len) != 0)
 		return;
-	FUZZ_CHECK(es_account_type.snapshot_encode(&enc, &enc_len, &a) == 0);
-	es_account_type.init(&b);
-	FUZZ_CHECK(es_account_type.snapshot_decode(&b, enc, enc_len) == 0);
+	FUZZ_CHECK(es_bank_account_type.snapshot_encode(&enc, &enc_len, &a) == 0);
+	es_bank_account_type.init(&b);
+	FUZZ_CHECK(es_bank_account_type.snapshot_decode(&b, enc, enc_len) == 0);
 	FUZZ_CHECK(same_account(&a, &b));
 	free(enc); /* snapshot_encode's buffer is malloc'd */
 }
@@ -59,16 +59,16 @@ static void setup(void)
 		ev[i].schema_version = 1;
 	}
 	db = fuzz_store_new();
-	key.schema_version = es_account_type.state_schema_version;
+	key.schema_version = es_bank_account_type.state_schema_version;
 	key.fingerprint = es_registry_fingerprint(es_bank_registry());
 	FUZZ_CHECK(es_stream_append(NULL, db, STREAM, ES_NO_STREAM, ev, 2) == 0);
 	FUZZ_CHECK(es_snapshot_write(db, STREAM, 0, &key, "", 0) == 0);
 }
 
-static int skipped(int64_t version, es_snapshot_skip why, void *payload)
+static int skipped(int64_t version, es_snapshot_skip why, void *user_data)
 {
 	FUZZ_CHECK(version == 1 && why != ES_SNAPSHOT_USABLE);
-	(*(int *)payload)++;
+	(*(int *)user_data)++;
 	return 0;
 }
 

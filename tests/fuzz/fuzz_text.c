@@ -1,6 +1,6 @@
 /*
  * fuzz_text.c - parsing text: times (es_time_parse), amounts
- * (es_money_parse), event ids (es_id_parse), currency codes, and release
+ * (es_bank_money_parse), event ids (es_id_parse), currency codes, and release
  * 1's double amounts (es_bank_v1_amount_to_minor).
  *
  * Input: byte 0 picks the parser and, for amounts, the decimals (0..11:
@@ -36,16 +36,16 @@ static void time_text(const char *text)
 static void money_text(const char *text, int decimals)
 {
 	int64_t v, again;
-	char out[ES_MONEY_TEXT_SIZE];
-	int rc = es_money_parse(&v, text, decimals);
+	char out[ES_BANK_MONEY_TEXT_SIZE];
+	int rc = es_bank_money_parse(&v, text, decimals);
 	if (rc) {
 		FUZZ_CHECK(rc == ES_EINVAL || rc == ES_ERANGE);
 		refused(rc);
 		return;
 	}
 	FUZZ_CHECK(v >= 0 && decimals >= 0 && decimals <= 9);
-	FUZZ_CHECK(es_money_format(out, sizeof out, v, decimals) == 0);
-	FUZZ_CHECK(es_money_parse(&again, out, decimals) == 0 && again == v);
+	FUZZ_CHECK(es_bank_money_format(out, sizeof out, v, decimals) == 0);
+	FUZZ_CHECK(es_bank_money_parse(&again, out, decimals) == 0 && again == v);
 }
 
 static void id_text(const char *text)
@@ -64,7 +64,7 @@ static void id_text(const char *text)
 
 static void currency_text(const char *text)
 {
-	int d = es_currency_decimals(text);
+	int d = es_bank_currency_decimals(text);
 	if (d < 0)
 		refused(d);
 	else

@@ -104,11 +104,11 @@ static void payload_seeds(void)
 /* ---- snapshots: [fix checksum][envelope] ---- */
 
 static void snapshot_seed(const char *name, uint8_t mode, uint32_t schema, uint64_t fingerprint,
-                          const es_account *a)
+                          const es_bank_account *a)
 {
 	uint8_t *state, env[24] = { 1 };
 	size_t len;
-	es_account_type.snapshot_encode(&state, &len, a);
+	es_bank_account_type.snapshot_encode(&state, &len, a);
 	uint64_t sum = XXH3_64bits(state, len);
 	memcpy(env + 4, &schema, 4);
 	memcpy(env + 8, &fingerprint, 8);
@@ -125,8 +125,8 @@ static void snapshot_seed(const char *name, uint8_t mode, uint32_t schema, uint6
 static void snapshot_seeds(void)
 {
 	uint64_t fp = es_registry_fingerprint(es_bank_registry());
-	es_account a;
-	es_account_type.init(&a);
+	es_bank_account a;
+	es_bank_account_type.init(&a);
 	strcpy(a.owner, "Alice");
 	strcpy(a.currency, "USD");
 	a.decimals = 2;
@@ -138,7 +138,7 @@ static void snapshot_seeds(void)
 	snapshot_seed("usable-fixed", 1, 1, fp, &a);
 	snapshot_seed("schema-changed", 1, 2, fp, &a);
 	snapshot_seed("fingerprint-changed", 1, 1, fp ^ 1, &a);
-	a.status = ES_ACCOUNT_FROZEN;
+	a.status = ES_BANK_STATUS_FROZEN;
 	strcpy(a.currency, "KWD");
 	snapshot_seed("frozen-kwd", 1, 1, fp, &a);
 }

@@ -84,9 +84,9 @@ typedef struct dp_blocker {
 /* The engine reads the clock once to make event ids, before the write
  * transaction, and once more inside it for the commit time: the second
  * call is made while this process holds the writer lock. There it stops. */
-static int64_t dp_blocking_clock(void *payload)
+static int64_t dp_blocking_clock(void *user_data)
 {
-	dp_blocker *b = payload;
+	dp_blocker *b = user_data;
 	struct timespec ts;
 	if (++b->calls == 2) {
 		rt_send(b->fd, "W", 1);
@@ -105,7 +105,7 @@ static int dp_writer(void *arg, int fd)
 	es_event_data evs[3];
 	es_db *db;
 	o.clock = dp_blocking_clock;
-	o.clock_payload = &b;
+	o.clock_user_data = &b;
 	if (es_db_open(&db, rt_store_path(), &o) != 0)
 		return 3;
 	for (int i = 0; i < 3; i++)

@@ -137,14 +137,14 @@ static int64_t j_total(j_proc *p, es_read *rd, int64_t t)
 {
 	int64_t total = 0;
 	for (unsigned i = 0; i < J_ACCOUNTS; i++) {
-		char id[16], stream[ES_ACCOUNT_STREAM_SIZE];
-		es_account a;
+		char id[16], stream[ES_BANK_ACCOUNT_STREAM_SIZE];
+		es_bank_account a;
 		es_load_info info;
 		j_id(id, i);
-		es_account_stream(stream, id);
+		es_bank_account_stream(stream, id);
 		int rc = t == INT64_MAX
-		       ? es_aggregate_fold(&a, &info, rd, &es_account_type, stream, ES_HEAD)
-		       : es_aggregate_fold_as_of(&a, &info, rd, &es_account_type, stream, t);
+		       ? es_aggregate_fold(&a, &info, rd, &es_bank_account_type, stream, ES_HEAD)
+		       : es_aggregate_fold_as_of(&a, &info, rd, &es_bank_account_type, stream, t);
 		if (rc) {
 			j_problem(p, &p->report.errors, "fold of %s as of %lld: %s", id, (long long)t,
 			          es_error_last()->message);
@@ -177,16 +177,16 @@ static int64_t j_past_time(j_thread *t, es_read *rd)
 	return at;
 }
 
-/* Loads as of t through es_account_load_as_of, one read per account: a
+/* Loads as of t through es_bank_account_load_as_of, one read per account: a
  * past time's answer never changes, so separate reads must agree too. */
 static void j_check_past_loads(j_proc *p, int64_t t)
 {
 	int64_t total = 0;
 	for (unsigned i = 0; i < J_ACCOUNTS; i++) {
 		char id[16];
-		es_account a;
+		es_bank_account a;
 		j_id(id, i);
-		if (es_account_load_as_of(&a, NULL, p->db, id, t) != 0) {
+		if (es_bank_account_load_as_of(&a, NULL, p->db, id, t) != 0) {
 			j_problem(p, &p->report.errors, "load of %s as of %lld: %s", id, (long long)t,
 			          es_error_last()->message);
 			return;

@@ -93,18 +93,18 @@ static int ro_appender(void *arg, int fd)
 
 START_TEST(read_only_handle_reads_and_refuses_every_write)
 {
-	es_account a;
+	es_bank_account a;
 	ck_assert_es(ro_make_store(rt_store_path()), 0);
 	es_db *db = ro_open_read_only(rt_store_path());
 	uint64_t head = ro_log_head(db);
-	ck_assert_es(es_account_load(&a, NULL, db, "ro"), 0);
+	ck_assert_es(es_bank_account_load(&a, NULL, db, "ro"), 0);
 	ck_assert_int_eq(a.balance, 500);
 	ro_assert_writes_refused(db);
 	ck_assert_uint_eq(ro_log_head(db), head);
 	rt_child c = rt_fork(ro_appender, NULL);
 	ck_assert_int_eq(rt_wait(&c), 0);
 	ck_assert_uint_eq(ro_log_head(db), head + 1);
-	ck_assert_es(es_account_load(&a, NULL, db, "ro"), 0);
+	ck_assert_es(es_bank_account_load(&a, NULL, db, "ro"), 0);
 	ck_assert_int_eq(a.balance, 525);
 	es_db_close(db);
 	rt_assert_store_ok(rt_store_path());

@@ -65,10 +65,10 @@ static int check_log_head(checker *c, char **w)
 	return 0;
 }
 
-static int count_stream(const char *stream, void *payload)
+static int count_stream(const char *stream, void *user_data)
 {
 	(void)stream;
-	(*(int64_t *)payload)++;
+	(*(int64_t *)user_data)++;
 	return 0;
 }
 
@@ -193,19 +193,19 @@ static int check_metadata(checker *c, char **w)
 
 static int check_balance(checker *c, char **w, int nw)
 {
-	char stream[ES_ACCOUNT_STREAM_SIZE];
-	es_account a;
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
+	es_bank_account a;
 	int64_t t;
-	if (es_account_stream(stream, w[1]) || es_time_parse(&t, w[2]))
+	if (es_bank_account_stream(stream, w[1]) || es_time_parse(&t, w[2]))
 		return mismatch(c, "bad account or time: %s", es_error_last()->message);
-	int rc = es_aggregate_fold_as_of(&a, NULL, c->rd, &es_account_type, stream, t);
+	int rc = es_aggregate_fold_as_of(&a, NULL, c->rd, &es_bank_account_type, stream, t);
 	if (strcmp(w[3], "absent") == 0)
 		return rc == ES_ENOTFOUND ? 0 : mismatch(c, "account %s exists at %s (rc %d)", w[1], w[2], rc);
 	if (rc)
 		return mismatch(c, "account %s at %s: %s", w[1], w[2], es_error_last()->message);
-	if (a.balance != num(w[3]) || (nw > 4 && strcmp(es_account_status_str(a.status), w[4]) != 0))
+	if (a.balance != num(w[3]) || (nw > 4 && strcmp(es_bank_status_str(a.status), w[4]) != 0))
 		return mismatch(c, "account %s at %s: balance %" PRId64 " %s, expected %s %s", w[1], w[2],
-		                a.balance, es_account_status_str(a.status), w[3], nw > 4 ? w[4] : "");
+		                a.balance, es_bank_status_str(a.status), w[3], nw > 4 ? w[4] : "");
 	return 0;
 }
 

@@ -103,7 +103,7 @@ static int64_t reference_cents(double major)
 	char text[400];
 	int64_t c = -1;
 	snprintf(text, sizeof text, "%.2f", major);
-	ck_assert_es(es_money_parse(&c, text, 2), 0);
+	ck_assert_es(es_bank_money_parse(&c, text, 2), 0);
 	return c;
 }
 
@@ -267,15 +267,15 @@ START_TEST(test_load_refuses_nan)
 {
 	es_db *db = es_test_open(NULL, NULL);
 	legacy_event e;
-	es_account a;
+	es_bank_account a;
 	legacy_opened(&e, 1, "Nan", NULL, 0);
 	ck_assert_es(legacy_append(db, "account-nan", ES_NO_STREAM, &e), 0);
 	legacy_money(&e, 1, 1, 0, NAN, "");
 	ck_assert_es(legacy_append(db, "account-nan", 0, &e), 0);
-	ck_assert_es(es_account_load(&a, NULL, db, "nan"), ES_ECORRUPT);
+	ck_assert_es(es_bank_account_load(&a, NULL, db, "nan"), ES_ECORRUPT);
 	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "'account-nan' version 1"));
 	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "nan"));
-	ck_assert_es(es_account_load_at_version(&a, NULL, db, "nan", 0), 0); /* before it: fine */
+	ck_assert_es(es_bank_account_load_at_version(&a, NULL, db, "nan", 0), 0); /* before it: fine */
 	ck_assert_str_eq(a.currency, "USD");
 	es_db_close(db);
 	es_test_tmpdir_remove();

@@ -203,16 +203,16 @@ START_TEST(test_migrate_big_mixed_store)
 	es_read_end(rs);
 	es_read_end(rd);
 	static const char *const ids[3] = { "a", "b", "c" };
-	es_account acc;
+	es_bank_account acc;
 	for (int i = 0; i < 3; i++) {
-		ck_assert_es(es_account_load(&acc, NULL, d, ids[i]), 0);
+		ck_assert_es(es_bank_account_load(&acc, NULL, d, ids[i]), 0);
 		ck_assert_int_eq(acc.balance, balances[i]);
 	}
-	ck_assert_es(es_account_load(&acc, NULL, d, "again"), 0);
+	ck_assert_es(es_bank_account_load(&acc, NULL, d, "again"), 0);
 	ck_assert_int_eq(acc.balance, 700);
 	ck_assert_str_eq(acc.currency, "EUR");
-	ck_assert_es(es_account_load(&acc, NULL, d, "gone"), ES_ENOTFOUND);
-	ck_assert_es(es_account_load(&acc, NULL, d, "tomb"), ES_EDELETED);
+	ck_assert_es(es_bank_account_load(&acc, NULL, d, "gone"), ES_ENOTFOUND);
+	ck_assert_es(es_bank_account_load(&acc, NULL, d, "tomb"), ES_EDELETED);
 	es_db_close(s);
 	es_db_close(d);
 }

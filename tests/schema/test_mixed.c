@@ -4,7 +4,7 @@
  * commands, all at schema 3 (with snapshots), and (b) event by event through
  * the engine with each event at a random schema it existed in (1, 2 or 3).
  * Both must give the same account at every event's recorded_at, the same
- * es_account_history, and the balances of the test's own model. Also: a
+ * es_bank_history, and the balances of the test's own model. Also: a
  * snapshot built under another upcaster chain is passed over and rebuilt.
  */
 #include <inttypes.h>
@@ -25,11 +25,11 @@
 
 typedef struct acct {
 	const char *id;
-	char stream[ES_ACCOUNT_STREAM_SIZE];
+	char stream[ES_BANK_ACCOUNT_STREAM_SIZE];
 	const char *currency;
 	int64_t overdraft;
 	int64_t balance;          /* the model */
-	es_account_status status;
+	es_bank_status status;
 	int64_t head;             /* store (b)'s head version */
 } acct;
 
@@ -49,9 +49,9 @@ static uint64_t next_rand(world *w)
 	return w->rng;
 }
 
-static int64_t clock_of(void *payload)
+static int64_t clock_of(void *user_data)
 {
-	return ((world *)payload)->now;
+	return ((world *)user_data)->now;
 }
 
 static es_db *open_at(world *w, const char *dir, const char *name)
@@ -61,7 +61,7 @@ static es_db *open_at(world *w, const char *dir, const char *name)
 	es_db *db = NULL;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	o.clock = clock_of;
-	o.clock_payload = w;
+	o.clock_user_data = w;
 	o.nosync = 1;
 	ck_assert_es(es_db_open(&db, path, &o), 0);
 	return db;
@@ -125,16 +125,16 @@ static void op_transfer(world *w, acct *from, acct *to, int64_t amount)
 	to->balance += amount;
 }
 
-static void op_status(world *w, acct *a, es_account_status to)
+static void op_status(world *w, acct *a, es_bank_status to)
 {
 	legacy_event e;
 	int rc;
 	const char *type;
 	uint32_t schema = 3; /* freezing arrived in release 3 */
-	if (to == ES_ACCOUNT_FROZEN) {
+	if (to == ES_BANK_STATUS_FROZEN) {
 		rc = es_bank_freeze(w->a, a->id, "mixed");
 		type = "AccountFrozen";
-	} else if (to == ES_ACCOUNT_OPEN) {
+	} else if (to == ES_BANK_STATUS_OPEN) {
 		rc = es_bank_unfreeze(w->a, a->id, "mixed");
 		type = "AccountUnfrozen";
 	} else {
@@ -150,7 +150,7 @@ static void op_status(world *w, acct *a, es_account_status to)
 
 static int64_t room(const acct *a)
 {
-	return a->status == ES_ACCOUNT_OPEN ? a->balance + a->overdraft : 0;
+	return a->status == ES_BANK_STATUS_OPEN ? a->balance + a->overdraft : 0;
 }
 
 /* One random operation the rules allow. */
@@ -159,32 +159,32 @@ static void random_op(world *w)
 	acct *a = &w->accts[next_rand(w) % N_ACCTS], *b = &w->accts[next_rand(w) % N_ACCTS];
 	int64_t amount = 1 + (int64_t)(next_rand(w) % 200000);
 	unsigned kind = (unsigned)(next_rand(w) % 100);
-	if (a->status == ES_ACCOUNT_CLOSED)
+	if (a->status == ES_BANK_STATUS_CLOSED)
 		return;
 	if (kind < 45)
 		op_money(w, a, 1, amount);
 	else if (kind < 75 && room(a) > 0)
 		op_money(w, a, 0, 1 + amount % room(a));
-	else if (kind < 88 && room(a) > 0 && a != b && b->status != ES_ACCOUNT_CLOSED &&
+	else if (kind < 88 && room(a) > 0 && a != b && b->status != ES_BANK_STATUS_CLOSED &&
 	         strcmp(a->currency, b->currency) == 0)
 		op_transfer(w, a, b, 1 + amount % room(a));
 	else if (kind >= 88)
-		op_status(w, a, a->status == ES_ACCOUNT_FROZEN ? ES_ACCOUNT_OPEN : ES_ACCOUNT_FROZEN);
+		op_status(w, a, a->status == ES_BANK_STATUS_FROZEN ? ES_BANK_STATUS_OPEN : ES_BANK_STATUS_FROZEN);
 }
 
 /* Brings an account to zero and closes it. */
 static void drain_and_close(world *w, acct *a)
 {
 	w->now += 1000;
-	if (a->status == ES_ACCOUNT_FROZEN)
-		op_status(w, a, ES_ACCOUNT_OPEN);
+	if (a->status == ES_BANK_STATUS_FROZEN)
+		op_status(w, a, ES_BANK_STATUS_OPEN);
 	w->now += 1000;
 	if (a->balance > 0)
 		op_money(w, a, 0, a->balance);
 	else if (a->balance < 0)
 		op_money(w, a, 1, -a->balance);
 	w->now += 1000;
-	op_status(w, a, ES_ACCOUNT_CLOSED);
+	op_status(w, a, ES_BANK_STATUS_CLOSED);
 }
 
 static void write_history(world *w)
@@ -199,7 +199,7 @@ static void write_history(world *w)
 		a->currency = defs[i].cur;
 		a->overdraft = defs[i].od;
 		a->head = -1;
-		ck_assert_es(es_account_stream(a->stream, a->id), 0);
+		ck_assert_es(es_bank_account_stream(a->stream, a->id), 0);
 		w->now += 1000;
 		op_open(w, a, defs[i].id);
 	}
@@ -212,7 +212,7 @@ static void write_history(world *w)
 
 /* ---- comparing the two stores ---- */
 
-static void same_accounts(const es_account *x, const es_account *y, const char *stream, int64_t t)
+static void same_accounts(const es_bank_account *x, const es_bank_account *y, const char *stream, int64_t t)
 {
 	ck_assert_msg(x->balance == y->balance && x->status == y->status && x->deposited == y->deposited &&
 	              x->withdrawn == y->withdrawn && x->overdraft_limit == y->overdraft_limit &&
@@ -249,7 +249,7 @@ static void compare_as_of(world *w)
 	es_read *ra, *rb;
 	int64_t *times = malloc(4 * N_OPS * sizeof *times);
 	size_t n_times;
-	es_account x, y;
+	es_bank_account x, y;
 	ck_assert_ptr_nonnull(times);
 	ck_assert_es(es_read_begin(&ra, w->a), 0);
 	ck_assert_es(es_read_begin(&rb, w->b), 0);
@@ -258,8 +258,8 @@ static void compare_as_of(world *w)
 	for (size_t i = 0; i < n_times; i++)
 		for (size_t j = 0; j < N_ACCTS; j++) {
 			const char *s = w->accts[j].stream;
-			int rx = es_aggregate_fold_as_of(&x, NULL, ra, &es_account_type, s, times[i]);
-			int ry = es_aggregate_fold_as_of(&y, NULL, rb, &es_account_type, s, times[i]);
+			int rx = es_aggregate_fold_as_of(&x, NULL, ra, &es_bank_account_type, s, times[i]);
+			int ry = es_aggregate_fold_as_of(&y, NULL, rb, &es_bank_account_type, s, times[i]);
 			ck_assert_msg(rx == ry && (rx == 0 || rx == ES_ENOTFOUND), "%s at %" PRId64 ": %d vs %d: %s",
 			              s, times[i], rx, ry, es_error_last()->message);
 			if (rx == 0)
@@ -272,7 +272,7 @@ static void compare_as_of(world *w)
 
 typedef struct entry {
 	int64_t recorded_at, version, before, after, deposited, withdrawn;
-	es_account_status status;
+	es_bank_status status;
 } entry;
 
 typedef struct entries {
@@ -280,9 +280,9 @@ typedef struct entries {
 	size_t n;
 } entries;
 
-static int collect(const es_event *ev, const es_account *before, const es_account *after, void *payload)
+static int collect(const es_event *ev, const es_bank_account *before, const es_bank_account *after, void *user_data)
 {
-	entries *l = payload;
+	entries *l = user_data;
 	ck_assert_uint_lt(l->n, sizeof l->e / sizeof l->e[0]);
 	l->e[l->n++] = (entry){ ev->recorded_at, ev->version, before->balance, after->balance,
 	                        after->deposited, after->withdrawn, after->status };
@@ -301,8 +301,8 @@ static void compare_histories(world *w)
 	static entries ha, hb;
 	for (size_t j = 0; j < N_ACCTS; j++) {
 		ha.n = hb.n = 0;
-		ck_assert_es(es_account_history(w->a, w->accts[j].id, INT64_MIN, INT64_MAX, collect, &ha), 0);
-		ck_assert_es(es_account_history(w->b, w->accts[j].id, INT64_MIN, INT64_MAX, collect, &hb), 0);
+		ck_assert_es(es_bank_history(w->a, w->accts[j].id, INT64_MIN, INT64_MAX, collect, &ha), 0);
+		ck_assert_es(es_bank_history(w->b, w->accts[j].id, INT64_MIN, INT64_MAX, collect, &hb), 0);
 		ck_assert_uint_eq(ha.n, hb.n);
 		ck_assert_int_eq((int64_t)ha.n, w->accts[j].head + 1);
 		for (size_t i = 0; i < ha.n; i++)
@@ -313,8 +313,8 @@ static void compare_histories(world *w)
 		/* The middle of the history too, where (a) starts from a snapshot. */
 		int64_t since = ha.e[ha.n / 2].recorded_at, until = ha.e[ha.n - 1].recorded_at - 1;
 		ha.n = hb.n = 0;
-		ck_assert_es(es_account_history(w->a, w->accts[j].id, since, until, collect, &ha), 0);
-		ck_assert_es(es_account_history(w->b, w->accts[j].id, since, until, collect, &hb), 0);
+		ck_assert_es(es_bank_history(w->a, w->accts[j].id, since, until, collect, &ha), 0);
+		ck_assert_es(es_bank_history(w->b, w->accts[j].id, since, until, collect, &hb), 0);
 		ck_assert_uint_eq(ha.n, hb.n);
 		for (size_t i = 0; i < ha.n; i++)
 			ck_assert(same_entry(&ha.e[i], &hb.e[i]));
@@ -325,9 +325,9 @@ static void compare_histories(world *w)
 static void match_model(world *w)
 {
 	for (size_t j = 0; j < N_ACCTS; j++) {
-		es_account x, y;
-		ck_assert_es(es_account_load(&x, NULL, w->a, w->accts[j].id), 0);
-		ck_assert_es(es_account_load(&y, NULL, w->b, w->accts[j].id), 0);
+		es_bank_account x, y;
+		ck_assert_es(es_bank_account_load(&x, NULL, w->a, w->accts[j].id), 0);
+		ck_assert_es(es_bank_account_load(&y, NULL, w->b, w->accts[j].id), 0);
 		ck_assert_int_eq(x.balance, w->accts[j].balance);
 		ck_assert_int_eq(y.balance, w->accts[j].balance);
 		ck_assert_int_eq(y.status, w->accts[j].status);
@@ -363,7 +363,7 @@ START_TEST(test_snapshot_of_other_chain_is_passed_over)
 	size_t n = 0;
 	es_db *db = es_test_open(es_test_clock, &now);
 	es_read *rd;
-	es_account a, bogus;
+	es_bank_account a, bogus;
 	es_load_info info;
 	ck_assert_es(es_bank_open(db, "snap", "Snap", "USD", 0), 0);
 	for (int i = 0; i < 120; i++) {
@@ -380,17 +380,17 @@ START_TEST(test_snapshot_of_other_chain_is_passed_over)
 	/* Overwrite the newest snapshot with a wrong state under another chain. */
 	uint8_t *bytes;
 	size_t len;
-	es_account_type.init(&bogus);
+	es_bank_account_type.init(&bogus);
 	strcpy(bogus.currency, "USD");
 	bogus.balance = 999;
-	ck_assert_es(es_account_type.snapshot_encode(&bytes, &len, &bogus), 0);
-	es_snapshot_key other = { es_account_type.state_schema_version,
+	ck_assert_es(es_bank_account_type.snapshot_encode(&bytes, &len, &bogus), 0);
+	es_snapshot_key other = { es_bank_account_type.state_schema_version,
 	                          es_registry_fingerprint(es_bank_registry()) ^ 1 };
 	ck_assert_es(es_snapshot_write(db, "account-snap", v, &other, bytes, len), 0);
 	free(bytes);
 
 	ck_assert_es(es_read_begin(&rd, db), 0); /* within a read: passed over, not rewritten */
-	ck_assert_es(es_aggregate_fold(&a, &info, rd, &es_account_type, "account-snap", ES_HEAD), 0);
+	ck_assert_es(es_aggregate_fold(&a, &info, rd, &es_bank_account_type, "account-snap", ES_HEAD), 0);
 	es_read_end(rd);
 	ck_assert_int_eq(a.balance, 12000);
 	ck_assert_uint_ge(info.snapshots_skipped, 1);
@@ -398,11 +398,11 @@ START_TEST(test_snapshot_of_other_chain_is_passed_over)
 	ck_assert_int_lt(info.snapshot_version, v);
 	ck_assert_int_eq(info.snapshot_rewritten, 0);
 
-	ck_assert_es(es_account_load(&a, &info, db, "snap"), 0); /* a db load rebuilds it */
+	ck_assert_es(es_bank_account_load(&a, &info, db, "snap"), 0); /* a db load rebuilds it */
 	ck_assert_int_eq(a.balance, 12000);
 	ck_assert_int_eq(info.skip_reason, ES_SNAPSHOT_FINGERPRINT_CHANGED);
 	ck_assert_int_eq(info.snapshot_rewritten, 1);
-	ck_assert_es(es_account_load(&a, &info, db, "snap"), 0);
+	ck_assert_es(es_bank_account_load(&a, &info, db, "snap"), 0);
 	ck_assert_int_eq(a.balance, 12000);
 	ck_assert_uint_eq(info.snapshots_skipped, 0);
 	ck_assert_int_eq(info.snapshot_version, v);

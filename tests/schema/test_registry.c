@@ -24,9 +24,9 @@
 /* A step that appends its name to the payload, so the result shows which
  * steps ran and in what order. */
 static int mark(const void **payload, size_t *len, const es_upcast_event *in, es_arena *arena,
-                void *user)
+                void *user_data)
 {
-	const char *m = user;
+	const char *m = user_data;
 	size_t n = strlen(m);
 	char *out = es_arena_alloc(arena, in->payload_len + n);
 	if (!out)
@@ -39,9 +39,9 @@ static int mark(const void **payload, size_t *len, const es_upcast_event *in, es
 }
 
 static int refuse(const void **payload, size_t *len, const es_upcast_event *in, es_arena *arena,
-                  void *user)
+                  void *user_data)
 {
-	(void)payload; (void)len; (void)arena; (void)user;
+	(void)payload; (void)len; (void)arena; (void)user_data;
 	return es_error_set(ES_ECORRUPT, "refuse: %s v%u cannot be converted", in->type, in->schema_version);
 }
 

@@ -174,9 +174,9 @@ typedef struct skips {
 	int stop_with;
 } skips;
 
-static int record_skip(int64_t version, es_snapshot_skip why, void *payload)
+static int record_skip(int64_t version, es_snapshot_skip why, void *user_data)
 {
-	skips *s = payload;
+	skips *s = user_data;
 	if (s->n < 8) {
 		s->version[s->n] = version;
 		s->why[s->n] = why;

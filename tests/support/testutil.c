@@ -33,16 +33,16 @@ void es_test_tmpdir_remove(void)
 	tmpdir[0] = '\0';
 }
 
-int64_t es_test_clock(void *payload)
+int64_t es_test_clock(void *user_data)
 {
-	return *(int64_t *)payload;
+	return *(int64_t *)user_data;
 }
 
-es_db *es_test_open(es_clock_fn clock, void *payload)
+es_db *es_test_open(es_clock_fn clock, void *user_data)
 {
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
 	o.clock = clock;
-	o.clock_payload = payload;
+	o.clock_user_data = user_data;
 	o.nosync = 1; /* tests do not need power-loss durability */
 	es_db *db = NULL;
 	ck_assert_es(es_db_open(&db, es_test_tmpdir(), &o), 0);

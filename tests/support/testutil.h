@@ -14,10 +14,10 @@ const char *es_test_tmpdir(void);
 /* Removes the directory es_test_tmpdir made, with everything in it. */
 void es_test_tmpdir_remove(void);
 /* Opens a store in a fresh temporary directory with the given clock (NULL = real). */
-es_db *es_test_open(es_clock_fn clock, void *payload);
+es_db *es_test_open(es_clock_fn clock, void *user_data);
 
 /* A settable clock for tests: returns *(int64_t *)payload. */
-int64_t es_test_clock(void *payload);
+int64_t es_test_clock(void *user_data);
 
 /* xorshift64*: a deterministic pseudo-random sequence from *state (not 0),
  * so a failing property test fails the same way again. */

@@ -67,7 +67,7 @@ size_t bench_txn_count(const bench_data *d);
 
 /* ---- folding without evstore (raw LMDB and SQLite sides) -------------- */
 
-/* The same state and arithmetic as es_account, for the comparators. */
+/* The same state and arithmetic as es_bank_account, for the comparators. */
 typedef struct bench_account {
 	char owner[128];
 	char currency[4];

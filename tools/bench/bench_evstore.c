@@ -172,13 +172,13 @@ static int ev_fold(bench_figs *out, const bench_data *d, const char *dir)
 	if (rc)
 		return rc;
 	/* from events alone: the account type without snapshots */
-	es_aggregate_type type = es_account_type;
+	es_aggregate_type type = es_bank_account_type;
 	type.snapshot_every = UINT32_MAX;
 	int64_t sum = 0;
 	uint64_t folded = 0;
 	int64_t t0 = bench_mono_ns();
 	for (size_t s = 0; rc == 0 && s < d->n_streams; s++) {
-		es_account a;
+		es_bank_account a;
 		es_load_info info;
 		if (es_aggregate_load(&a, &info, db, &type, d->names[s])) {
 			rc = es_fail("es_aggregate_load");
@@ -206,7 +206,7 @@ typedef struct tt_writer {
 	es_db *db;
 	const bench_tt_account *acc;
 	es_snapshot_key key;
-	es_account state;
+	es_bank_account state;
 	es_event_data ev[ES_SNAPSHOT_DEFAULT_EVERY];
 	uint8_t buf[ES_SNAPSHOT_DEFAULT_EVERY][256];
 } tt_writer;
@@ -215,7 +215,7 @@ static int tt_stage(tt_writer *w, es_batch *b, int64_t version)
 {
 	uint8_t *bytes;
 	size_t len;
-	if (es_account_type.snapshot_encode(&bytes, &len, &w->state))
+	if (es_bank_account_type.snapshot_encode(&bytes, &len, &w->state))
 		return es_fail("encoding a snapshot");
 	int rc = es_snapshot_stage(b, w->acc->stream, version, &w->key, bytes, len);
 	free(bytes);
@@ -235,7 +235,7 @@ static int tt_event(tt_writer *w, size_t j, size_t v)
 	es_event ev = { .stream = w->acc->stream, .version = (int64_t)v, .type = e->type,
 	                .schema_version = e->schema_version, .payload = e->payload,
 	                .payload_len = e->payload_len };
-	return es_aggregate_apply(&es_account_type, &w->state, &ev) ? es_fail("es_aggregate_apply") : 0;
+	return es_aggregate_apply(&es_bank_account_type, &w->state, &ev) ? es_fail("es_aggregate_apply") : 0;
 }
 
 static int tt_chunk(tt_writer *w, size_t v0, size_t count)
@@ -263,9 +263,9 @@ static int tt_write(es_db *db, const bench_tt_account *acc)
 	if (!w)
 		return bench_fail(NAME, "out of memory");
 	w->db = db, w->acc = acc;
-	w->key.schema_version = es_account_type.state_schema_version;
+	w->key.schema_version = es_bank_account_type.state_schema_version;
 	w->key.fingerprint = es_registry_fingerprint(es_bank_registry());
-	es_account_type.init(&w->state);
+	es_bank_account_type.init(&w->state);
 	int rc = 0;
 	for (size_t v = 0; rc == 0 && v < acc->n; v += ES_SNAPSHOT_DEFAULT_EVERY)
 		rc = tt_chunk(w, v, acc->n - v < ES_SNAPSHOT_DEFAULT_EVERY ? acc->n - v
@@ -274,14 +274,14 @@ static int tt_write(es_db *db, const bench_tt_account *acc)
 	return rc;
 }
 
-/* The query: es_account_load_as_of, a read of its own. */
+/* The query: es_bank_account_load_as_of, a read of its own. */
 static int ev_as_of(void *ctx, const bench_tt_account *acc, int64_t t, int64_t *version,
                     int64_t *balance)
 {
-	es_account a;
+	es_bank_account a;
 	es_load_info info;
-	if (es_account_load_as_of(&a, &info, ctx, acc->id, t))
-		return es_fail("es_account_load_as_of");
+	if (es_bank_account_load_as_of(&a, &info, ctx, acc->id, t))
+		return es_fail("es_bank_account_load_as_of");
 	*version = info.version;
 	*balance = a.balance;
 	return 0;

@@ -89,7 +89,7 @@ typedef struct es_load_info {
  *   an apply function's error, ES_EINVAL, ES_ENOMEM.
  */
 ES_EXTERN int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
-                      const es_aggregate_type *type, const char *stream, int64_t max_version);
+                                const es_aggregate_type *type, const char *stream, int64_t max_version);
 
 /**
  * Load the state as of time t (every event with recorded_at <= t) within an
@@ -98,7 +98,7 @@ ES_EXTERN int es_aggregate_fold(void *state, es_load_info *info, es_read *rd,
  *   message when the stream's first event was recorded after t.
  */
 ES_EXTERN int es_aggregate_fold_as_of(void *state, es_load_info *info, es_read *rd,
-                            const es_aggregate_type *type, const char *stream, int64_t t);
+                                      const es_aggregate_type *type, const char *stream, int64_t t);
 
 /**
  * Apply one event to a state through the type's upcasters and handlers: for
@@ -112,12 +112,12 @@ ES_EXTERN int es_aggregate_apply(const es_aggregate_type *type, void *state, con
  * Errors as es_aggregate_fold().
  */
 ES_EXTERN int es_aggregate_load(void *state, es_load_info *info, es_db *db,
-                      const es_aggregate_type *type, const char *stream);
+                                const es_aggregate_type *type, const char *stream);
 
 /** Load the state at an exact version. Errors as es_aggregate_fold(). */
 ES_EXTERN int es_aggregate_load_at_version(void *state, es_load_info *info, es_db *db,
-                                 const es_aggregate_type *type, const char *stream,
-                                 int64_t version);
+                                           const es_aggregate_type *type, const char *stream,
+                                           int64_t version);
 
 /**
  * Load the state as of time t: every event with recorded_at <= t.
@@ -125,7 +125,7 @@ ES_EXTERN int es_aggregate_load_at_version(void *state, es_load_info *info, es_d
  *   message when the stream's first event was recorded after t.
  */
 ES_EXTERN int es_aggregate_load_as_of(void *state, es_load_info *info, es_db *db,
-                            const es_aggregate_type *type, const char *stream, int64_t t);
+                                      const es_aggregate_type *type, const char *stream, int64_t t);
 
 /**
  * Rebuild every snapshot of every stream of a type (streams starting with
@@ -148,7 +148,7 @@ typedef struct es_emit es_emit;
  * @return 0, ES_EINVAL (bad target), ES_ENOMEM.
  */
 ES_EXTERN int es_emit_event(es_emit *emit, size_t target, const char *type, uint32_t schema_version,
-                  const void *payload, size_t payload_len);
+                            const void *payload, size_t payload_len);
 
 /**
  * A domain's decision: read the targets' states and emit events, or refuse.
@@ -159,7 +159,7 @@ ES_EXTERN int es_emit_event(es_emit *emit, size_t target, const char *type, uint
  *   es_error_set(), which the command returns as is.
  */
 typedef int (*es_decide_fn)(es_emit *emit, void *const *states, const es_load_info *infos,
-                            size_t count, void *payload);
+                            size_t count, void *user_data);
 
 /** One aggregate a command reads and may append to. */
 typedef struct es_target {
@@ -198,7 +198,7 @@ typedef struct es_command_result {
  *   max_attempts, or any error of the loads and of es_batch_commit().
  */
 ES_EXTERN int es_command_execute(es_command_result *out, es_db *db, const es_target *targets, size_t count,
-                       es_decide_fn decide, void *payload, const es_command_options *opts);
+                                 es_decide_fn decide, void *user_data, const es_command_options *opts);
 
 #ifdef __cplusplus
 }

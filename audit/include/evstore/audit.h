@@ -43,7 +43,7 @@ typedef struct ProtobufCMessageDescriptor ProtobufCMessageDescriptor;
  */
 typedef const ProtobufCMessageDescriptor *(*es_descriptor_fn)(const char *type,
                                                               uint32_t schema_version,
-                                                              void *payload);
+                                                              void *user_data);
 
 /** Layout of a dump. */
 typedef enum es_dump_format {
@@ -62,7 +62,7 @@ typedef struct es_dump_progress {
 
 /** Progress callback: called every few thousand events and once at the end.
  * Return non-zero to stop the dump with that value. */
-typedef int (*es_dump_progress_fn)(const es_dump_progress *progress, void *payload);
+typedef int (*es_dump_progress_fn)(const es_dump_progress *progress, void *user_data);
 
 /** Events read between renewals of the dump's read transaction. */
 #define ES_DUMP_RENEW_EVERY 4096
@@ -89,9 +89,9 @@ typedef struct es_dump_options {
 	                                    to its type's current schema with this
 	                                    (validated) registry before writing it */
 	es_descriptor_fn descriptor;   /**< decodes payloads to JSON; NULL: all base64 */
-	void *descriptor_payload;
+	void *descriptor_user_data;
 	es_dump_progress_fn progress;  /**< NULL: none */
-	void *progress_payload;
+	void *progress_user_data;
 	size_t renew_every;            /**< 0: ES_DUMP_RENEW_EVERY */
 } es_dump_options;
 
@@ -194,7 +194,7 @@ typedef struct es_load_options {
 	unsigned int version;          /**< ES_LOAD_OPTIONS_VERSION */
 	es_descriptor_fn descriptor;   /**< re-encodes decoded data; must know every
 	                                    type the dump decoded */
-	void *descriptor_payload;
+	void *descriptor_user_data;
 	size_t batch_events;           /**< events per transaction; 0: ES_LOAD_BATCH */
 } es_load_options;
 

@@ -56,7 +56,7 @@ typedef struct es_check_problem {
 } es_check_problem;
 
 /** Called for each problem; return non-zero to stop the check with that value. */
-typedef int (*es_check_fn)(const es_check_problem *problem, void *payload);
+typedef int (*es_check_fn)(const es_check_problem *problem, void *user_data);
 
 /** Items read between renewals of the check's read transaction. */
 #define ES_CHECK_RENEW_EVERY 4096
@@ -67,7 +67,7 @@ typedef int (*es_check_fn)(const es_check_problem *problem, void *payload);
 typedef struct es_check_options {
 	unsigned int version;  /**< ES_CHECK_OPTIONS_VERSION */
 	es_check_fn on_problem;/**< NULL, or called for each problem */
-	void *payload;
+	void *user_data;
 	FILE *report;          /**< NULL, or each problem's message is written here, one a line */
 	size_t renew_every;    /**< 0: ES_CHECK_RENEW_EVERY */
 } es_check_options;

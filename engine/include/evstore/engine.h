@@ -61,7 +61,7 @@ typedef struct es_batch es_batch;
 /* ---- Opening a store -------------------------------------------------- */
 
 /** Clock callback: current time in ns since the Unix epoch. */
-typedef int64_t (*es_clock_fn)(void *payload);
+typedef int64_t (*es_clock_fn)(void *user_data);
 
 #define ES_OPEN_OPTIONS_VERSION 1
 
@@ -79,7 +79,7 @@ typedef struct es_open_options {
 	unsigned int file_mode; /**< mode of created files; 0 = 0600 (event data is
 	                             often personal data). The directory gets 0700. */
 	es_clock_fn clock;      /**< NULL = the system's real-time clock */
-	void *clock_payload;    /**< passed to clock */
+	void *clock_user_data;    /**< passed to clock */
 	size_t max_event_size;  /**< largest payload + metadata; 0 = ES_DEFAULT_MAX_EVENT_SIZE */
 } es_open_options;
 
@@ -222,7 +222,7 @@ typedef struct es_append_result {
  * replayed = 1.
  */
 ES_EXTERN int es_stream_append(es_append_result *out, es_db *db, const char *stream,
-                     int64_t expected, es_event_data *events, size_t count);
+                               int64_t expected, es_event_data *events, size_t count);
 
 /**
  * Start a batch: appends to several streams committed all or nothing.
@@ -237,7 +237,7 @@ ES_EXTERN int es_batch_new(es_batch **out, es_db *db);
  * @return 0, ES_EINVAL (bad name, NULL events with count > 0), ES_ETOOBIG, ES_ENOMEM.
  */
 ES_EXTERN int es_batch_append(es_batch *batch, const char *stream, int64_t expected,
-                    es_event_data *events, size_t count);
+                              es_event_data *events, size_t count);
 
 /**
  * Commit a batch in one transaction. Always consumes the batch.
@@ -352,8 +352,8 @@ typedef struct es_event {
  *   (the message names the event and the byte), ES_EINVAL for a NULL argument.
  */
 ES_EXTERN int es_event_metadata_next(const es_event *ev, size_t *cursor,
-                           const char **key, size_t *key_len,
-                           const char **value, size_t *value_len);
+                                     const char **key, size_t *key_len,
+                                     const char **value, size_t *value_len);
 
 /** Direction of an iterator. */
 typedef enum es_direction { ES_FORWARD = 0, ES_BACKWARD = 1 } es_direction;
@@ -372,7 +372,7 @@ typedef enum es_direction { ES_FORWARD = 0, ES_BACKWARD = 1 } es_direction;
  *   recreated), ES_EDELETED (tombstoned), ES_EINVAL, ES_ENOMEM.
  */
 ES_EXTERN int es_stream_iter(es_iter **out, es_read *rd, const char *stream,
-                   int64_t from_version, es_direction dir, size_t limit);
+                             int64_t from_version, es_direction dir, size_t limit);
 
 /**
  * Iterate the global log from from_position (inclusive), at most limit events.
@@ -380,7 +380,7 @@ ES_EXTERN int es_stream_iter(es_iter **out, es_read *rd, const char *stream,
  * @return 0, ES_EINVAL, ES_ENOMEM.
  */
 ES_EXTERN int es_log_iter(es_iter **out, es_read *rd, uint64_t from_position,
-                es_direction dir, size_t limit);
+                          es_direction dir, size_t limit);
 
 /**
  * Next event of an iterator. *ev is filled with borrowed pointers, valid
@@ -434,7 +434,7 @@ ES_EXTERN int es_stream_info_get(es_stream_info *out, es_read *rd, const char *s
 ES_EXTERN int es_stream_version_at(int64_t *out, es_read *rd, const char *stream, int64_t t);
 
 /** Callback for es_stream_list(): return non-zero to stop early. */
-typedef int (*es_stream_list_cb)(const char *stream, void *payload);
+typedef int (*es_stream_list_fn)(const char *stream, void *user_data);
 
 /**
  * List stream names in byte order: those starting with prefix (NULL or ""
@@ -444,7 +444,7 @@ typedef int (*es_stream_list_cb)(const char *stream, void *payload);
  * @return 0, a callback's non-zero return value, ES_EINVAL, ES_ECORRUPT.
  */
 ES_EXTERN int es_stream_list(es_read *rd, const char *prefix, const char *after,
-                   size_t limit, es_stream_list_cb cb, void *payload);
+                             size_t limit, es_stream_list_fn cb, void *user_data);
 
 /** Position of the newest event (0 if the store is empty). */
 ES_EXTERN int es_log_head(uint64_t *out, es_read *rd);

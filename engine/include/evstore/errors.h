@@ -83,16 +83,16 @@ ES_EXTERN void es_error_clear(void);
 
 /**
  * Where evstore gets its memory: malloc/realloc/free-like functions, each
- * given `payload` last. For embedding in a program with its own allocator,
+ * given `user_data` last. For embedding in a program with its own allocator,
  * and for fault injection (tests fail the Nth allocation and check that every
  * call fails cleanly with ES_ENOMEM). realloc_fn is called with ptr NULL to
  * allocate and never with size 0; free_fn is never called with NULL.
  */
 typedef struct es_allocator {
-	void *(*malloc_fn)(size_t size, void *payload);
-	void *(*realloc_fn)(void *ptr, size_t size, void *payload);
-	void (*free_fn)(void *ptr, void *payload);
-	void *payload;
+	void *(*malloc_fn)(size_t size, void *user_data);
+	void *(*realloc_fn)(void *ptr, size_t size, void *user_data);
+	void (*free_fn)(void *ptr, void *user_data);
+	void *user_data;
 } es_allocator;
 
 /**

@@ -51,7 +51,7 @@ typedef struct es_snapshot {
  * Called for each snapshot passed over (newest first) by es_snapshot_find.
  * Return non-zero to stop the search with that value.
  */
-typedef int (*es_snapshot_skip_fn)(int64_t version, es_snapshot_skip why, void *payload);
+typedef int (*es_snapshot_skip_fn)(int64_t version, es_snapshot_skip why, void *user_data);
 
 /**
  * Find the newest usable snapshot of stream at or below max_version.
@@ -60,7 +60,7 @@ typedef int (*es_snapshot_skip_fn)(int64_t version, es_snapshot_skip why, void *
  *   non-zero value, ES_EINVAL, ES_EIO.
  */
 ES_EXTERN int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream, int64_t max_version,
-                     const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *payload);
+                               const es_snapshot_key *key, es_snapshot_skip_fn on_skip, void *user_data);
 
 /**
  * Queue a snapshot into a batch: it is written in the batch's transaction,
@@ -69,7 +69,7 @@ ES_EXTERN int es_snapshot_find(es_snapshot *out, es_read *rd, const char *stream
  * @return 0, ES_EINVAL, ES_ENOMEM.
  */
 ES_EXTERN int es_snapshot_stage(es_batch *batch, const char *stream, int64_t version,
-                      const es_snapshot_key *key, const void *state, size_t state_len);
+                                const es_snapshot_key *key, const void *state, size_t state_len);
 
 /**
  * Write (or overwrite) a snapshot now, in its own transaction.
@@ -77,7 +77,7 @@ ES_EXTERN int es_snapshot_stage(es_batch *batch, const char *stream, int64_t ver
  *   ES_EREADONLY, ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
 ES_EXTERN int es_snapshot_write(es_db *db, const char *stream, int64_t version,
-                      const es_snapshot_key *key, const void *state, size_t state_len);
+                                const es_snapshot_key *key, const void *state, size_t state_len);
 
 /** Retention options for es_snapshot_thin. Initialise with ES_THIN_OPTIONS_INIT. */
 typedef struct es_thin_options {

@@ -63,7 +63,7 @@ typedef struct es_upcast_event {
  *   what in the old event could not be converted.
  */
 typedef int (*es_upcast_fn)(const void **payload, size_t *payload_len, const es_upcast_event *in,
-                            es_arena *arena, void *user);
+                            es_arena *arena, void *user_data);
 
 /** A step from (type, from_version) to (to_type, from_version + 1). */
 typedef struct es_upcaster {
@@ -73,7 +73,7 @@ typedef struct es_upcaster {
 	const char *name;          /**< the step's name, e.g. "deposit-double-to-minor" */
 	uint32_t revision;         /**< bump when the step's behaviour changes */
 	es_upcast_fn fn;
-	void *user;                /**< passed to fn */
+	void *user_data;           /**< passed to fn */
 } es_upcaster;
 
 /* ---- The registry ------------------------------------------------------ */

@@ -21,15 +21,15 @@ extern "C" {
 
 /* ---- Money ------------------------------------------------------------ */
 
-/** Room for es_money_format's longest output ("-92233720368547758.08"), NUL included. */
-#define ES_MONEY_TEXT_SIZE 32
+/** Room for es_bank_money_format's longest output ("-92233720368547758.08"), NUL included. */
+#define ES_BANK_MONEY_TEXT_SIZE 32
 
 /**
  * Minor-unit digits of an ISO 4217 currency code: 0 for JPY, KRW and the
  * like, 3 for BHD, KWD, OMR, JOD, TND, 2 otherwise.
  * @return the digits, or ES_EINVAL when code is not three uppercase ASCII letters.
  */
-ES_EXTERN int es_currency_decimals(const char *code);
+ES_EXTERN int es_bank_currency_decimals(const char *code);
 
 /**
  * Parse a non-negative decimal amount ("12", "12.3", "12.34") into minor
@@ -38,20 +38,20 @@ ES_EXTERN int es_currency_decimals(const char *code);
  * '.', more fraction digits than `decimals`, any non-digit.
  * @return 0, ES_EINVAL, or ES_ERANGE (does not fit in int64 minor units).
  */
-ES_EXTERN int es_money_parse(int64_t *out, const char *text, int decimals);
+ES_EXTERN int es_bank_money_parse(int64_t *out, const char *text, int decimals);
 
 /**
  * Format minor units as decimal text with exactly `decimals` fraction digits
  * ("12.34", "-0.05", "7" when decimals is 0). INT64_MIN is formatted too.
- * @return 0, or ES_EINVAL (NULL out, size < ES_MONEY_TEXT_SIZE, decimals
+ * @return 0, or ES_EINVAL (NULL out, size < ES_BANK_MONEY_TEXT_SIZE, decimals
  *   outside 0..9).
  */
-ES_EXTERN int es_money_format(char *out, size_t size, int64_t minor, int decimals);
+ES_EXTERN int es_bank_money_format(char *out, size_t size, int64_t minor, int decimals);
 
 /** *out = a + b; ES_ERANGE (and *out untouched) on overflow. */
-ES_EXTERN int es_money_add(int64_t *out, int64_t a, int64_t b);
+ES_EXTERN int es_bank_money_add(int64_t *out, int64_t a, int64_t b);
 /** *out = a - b; ES_ERANGE (and *out untouched) on overflow. */
-ES_EXTERN int es_money_sub(int64_t *out, int64_t a, int64_t b);
+ES_EXTERN int es_bank_money_sub(int64_t *out, int64_t a, int64_t b);
 
 /* ---- The account aggregate ------------------------------------------ */
 
@@ -70,52 +70,52 @@ ES_EXTERN int es_money_sub(int64_t *out, int64_t a, int64_t b);
 #define ES_BANK_SCHEMA_VERSION 3
 
 /** Longest account id and owner name, in bytes. */
-#define ES_ACCOUNT_ID_MAX 64
-#define ES_OWNER_MAX 127
+#define ES_BANK_ACCOUNT_ID_MAX 64
+#define ES_BANK_OWNER_MAX 127
 /** Room for an account's stream name ("account-" + id), NUL included. */
-#define ES_ACCOUNT_STREAM_SIZE (8 + ES_ACCOUNT_ID_MAX + 1)
+#define ES_BANK_ACCOUNT_STREAM_SIZE (8 + ES_BANK_ACCOUNT_ID_MAX + 1)
 
-typedef enum es_account_status {
-	ES_ACCOUNT_OPEN = 0,
-	ES_ACCOUNT_FROZEN = 1,
-	ES_ACCOUNT_CLOSED = 2
-} es_account_status;
+typedef enum es_bank_status {
+	ES_BANK_STATUS_OPEN = 0,
+	ES_BANK_STATUS_FROZEN = 1,
+	ES_BANK_STATUS_CLOSED = 2
+} es_bank_status;
 
 /** An account's state. Self-contained: no pointers, nothing to free. */
-typedef struct es_account {
-	char owner[ES_OWNER_MAX + 1];
+typedef struct es_bank_account {
+	char owner[ES_BANK_OWNER_MAX + 1];
 	char currency[4];
 	int decimals;             /**< minor digits of currency */
 	int64_t overdraft_limit;  /**< minor units the balance may go below zero */
 	int64_t balance;          /**< minor units */
-	es_account_status status;
+	es_bank_status status;
 	int64_t deposited;        /**< total ever deposited, minor units */
 	int64_t withdrawn;        /**< total ever withdrawn, minor units */
-} es_account;
+} es_bank_account;
 
 /** The account aggregate type: streams "account-<id>", snapshots every 100 events. */
-ES_EXTERN extern const es_aggregate_type es_account_type;
+ES_EXTERN extern const es_aggregate_type es_bank_account_type;
 
 /**
- * The stream name of an account: "account-" + id. Ids are 1..ES_ACCOUNT_ID_MAX
+ * The stream name of an account: "account-" + id. Ids are 1..ES_BANK_ACCOUNT_ID_MAX
  * bytes of letters, digits, '-', '_' and '.'.
- * @param out  at least ES_ACCOUNT_STREAM_SIZE bytes
+ * @param out  at least ES_BANK_ACCOUNT_STREAM_SIZE bytes
  * @return 0, or ES_EINVAL naming the id.
  */
-ES_EXTERN int es_account_stream(char out[ES_ACCOUNT_STREAM_SIZE], const char *account_id);
+ES_EXTERN int es_bank_account_stream(char out[ES_BANK_ACCOUNT_STREAM_SIZE], const char *account_id);
 
 /**
- * Load an account: latest (es_account_load), at a version, or as of time t
+ * Load an account: latest (es_bank_account_load), at a version, or as of time t
  * (every event recorded at or before t).
  * @return 0, ES_ENOTFOUND (no such account; for as-of, "did not exist at t";
  *   for a version, no such version), ES_EINVAL, or any error of
  *   es_aggregate_fold().
  */
-ES_EXTERN int es_account_load(es_account *out, es_load_info *info, es_db *db, const char *account_id);
-ES_EXTERN int es_account_load_at_version(es_account *out, es_load_info *info, es_db *db,
-                               const char *account_id, int64_t version);
-ES_EXTERN int es_account_load_as_of(es_account *out, es_load_info *info, es_db *db,
-                          const char *account_id, int64_t t);
+ES_EXTERN int es_bank_account_load(es_bank_account *out, es_load_info *info, es_db *db, const char *account_id);
+ES_EXTERN int es_bank_account_load_at_version(es_bank_account *out, es_load_info *info, es_db *db,
+                                              const char *account_id, int64_t version);
+ES_EXTERN int es_bank_account_load_as_of(es_bank_account *out, es_load_info *info, es_db *db,
+                                         const char *account_id, int64_t t);
 
 /* ---- Commands ----------------------------------------------------------
  * Each returns 0 on success; ES_EREJECTED when a rule refuses it (the
@@ -127,7 +127,7 @@ ES_EXTERN int es_account_load_as_of(es_account *out, es_load_info *info, es_db *
 
 /** Open an account. Rejected if the account already exists. overdraft_limit >= 0. */
 ES_EXTERN int es_bank_open(es_db *db, const char *account_id, const char *owner, const char *currency,
-                 int64_t overdraft_limit);
+                           int64_t overdraft_limit);
 /** Deposit amount (> 0). Allowed on frozen accounts; rejected on closed or unknown ones. */
 ES_EXTERN int es_bank_deposit(es_db *db, const char *account_id, int64_t amount, const char *reference);
 /** Withdraw amount (> 0). Rejected beyond balance + overdraft, when frozen, closed or unknown. */
@@ -138,7 +138,7 @@ ES_EXTERN int es_bank_withdraw(es_db *db, const char *account_id, int64_t amount
  * to `from`; `to` must exist and not be closed.
  */
 ES_EXTERN int es_bank_transfer(es_db *db, const char *from, const char *to, int64_t amount,
-                     const char *reference);
+                               const char *reference);
 /** Freeze an open account; unfreeze a frozen one. */
 ES_EXTERN int es_bank_freeze(es_db *db, const char *account_id, const char *reason);
 ES_EXTERN int es_bank_unfreeze(es_db *db, const char *account_id, const char *reason);
@@ -148,8 +148,8 @@ ES_EXTERN int es_bank_close(es_db *db, const char *account_id, const char *reaso
 /* ---- History ------------------------------------------------------------ */
 
 /** One history entry: the event, and the account before and after it. */
-typedef int (*es_account_history_fn)(const es_event *ev, const es_account *before,
-                                     const es_account *after, void *payload);
+typedef int (*es_bank_history_fn)(const es_event *ev, const es_bank_account *before,
+                                     const es_bank_account *after, void *user_data);
 
 /**
  * Call fn for each event of an account recorded in [since, until]
@@ -157,8 +157,8 @@ typedef int (*es_account_history_fn)(const es_event *ev, const es_account *befor
  * running state. Events are borrowed for the duration of the call.
  * @return 0, fn's non-zero value, ES_ENOTFOUND, or a load error.
  */
-ES_EXTERN int es_account_history(es_db *db, const char *account_id, int64_t since, int64_t until,
-                       es_account_history_fn fn, void *payload);
+ES_EXTERN int es_bank_history(es_db *db, const char *account_id, int64_t since, int64_t until,
+                              es_bank_history_fn fn, void *user_data);
 
 /* ---- Schema history ---------------------------------------------------- */
 
@@ -189,7 +189,7 @@ ES_EXTERN int es_bank_v1_amount_to_minor(int64_t *out, double amount);
 ES_EXTERN int es_bank_amount_of(int64_t *out, const void *payload, size_t len);
 
 /** Short text for a status: "open", "frozen", "closed". */
-ES_EXTERN const char *es_account_status_str(es_account_status status);
+ES_EXTERN const char *es_bank_status_str(es_bank_status status);
 
 /* ---- Payload descriptors (for es-dump and es-load) ---------------------- */
 
@@ -202,11 +202,11 @@ typedef struct ProtobufCMessageDescriptor ProtobufCMessageDescriptor;
  * release 1 (AccountOpened, Deposit, Withdrawal, AccountClosed), release 2
  * (AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed) and release 3
  * (today's six events). An es_descriptor_fn for es_dump and es_load.
- * @param payload  unused
+ * @param user_data  unused
  * @return a static descriptor, or NULL for a type or version the bank never wrote.
  */
 ES_EXTERN const ProtobufCMessageDescriptor *es_bank_descriptor(const char *type, uint32_t schema_version,
-                                                     void *payload);
+                                                               void *user_data);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include "aggregate_int.h"
 #include "es_alloc.h"
 #include "es_array.h"
+#include "es_options.h"
 
 typedef struct emitted {
 	size_t target;
@@ -222,3 +223,5 @@ int es_command_execute(es_command_result *out, es_db *db, const es_target *targe
 	}
 	return rc;
 }
+
+ES__OPTIONS_INIT_FN(es_command_options_init, es_command_options, ES_COMMAND_OPTIONS_INIT, ES_COMMAND_OPTIONS_VERSION)

@@ -16,6 +16,7 @@
 #include "es_alloc.h"
 #include "audit_int.h"
 #include "es_pb_arena.h"
+#include "es_options.h"
 
 #define ARENA_BYTES (64 * 1024)
 #define NONCANONICAL 8u /* the payload is not what its decoded form re-encodes to */
@@ -652,3 +653,5 @@ int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options
 	es_free(d);
 	return rc;
 }
+
+ES__OPTIONS_INIT_FN(es_dump_options_init, es_dump_options, ES_DUMP_OPTIONS_INIT, ES_DUMP_OPTIONS_VERSION)

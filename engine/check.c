@@ -18,6 +18,7 @@
 #include "db.h"
 #include "record.h"
 #include "evstore/check.h"
+#include "es_options.h"
 
 typedef struct checker {
 	es_db *db;
@@ -605,3 +606,5 @@ int es_check(es_check_stats *out, es_db *db, const es_check_options *opts)
 		                   (unsigned long long)c.st.problems, c.st.problems == 1 ? "" : "s");
 	return rc;
 }
+
+ES__OPTIONS_INIT_FN(es_check_options_init, es_check_options, ES_CHECK_OPTIONS_INIT, ES_CHECK_OPTIONS_VERSION)

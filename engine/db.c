@@ -21,6 +21,7 @@
 
 #include "es_alloc.h"
 #include "db.h"
+#include "es_options.h"
 
 
 static _Thread_local int txns_held; /* transactions this thread holds open */
@@ -459,3 +460,5 @@ int es_db_release_memory(es_db *db)
 		release_file_mappings(st.st_dev, st.st_ino);
 	return 0;
 }
+
+ES__OPTIONS_INIT_FN(es_open_options_init, es_open_options, ES_OPEN_OPTIONS_INIT, ES_OPEN_OPTIONS_VERSION)

@@ -9,6 +9,7 @@
 #include "evstore/snapshot.h"
 #include "es_alloc.h"
 #include "es_engine_int.h"
+#include "es_options.h"
 
 const char *es_snapshot_skip_str(es_snapshot_skip why)
 {
@@ -199,3 +200,5 @@ int es_snapshot_thin(size_t *removed, es_db *db, const char *stream, const es_th
 	free(old.v);
 	return rc;
 }
+
+ES__OPTIONS_INIT_FN(es_thin_options_init, es_thin_options, ES_THIN_OPTIONS_INIT, ES_THIN_OPTIONS_VERSION)

@@ -361,6 +361,17 @@ START_TEST(threads_share_one_counter)
 }
 END_TEST
 
+START_TEST(command_options_init)
+{
+	es_command_options o;
+	memset(&o, 0xa5, sizeof o);
+	ck_assert_es(es_command_options_init(&o, ES_COMMAND_OPTIONS_VERSION), 0);
+	ck_assert(o.version == ES_COMMAND_OPTIONS_VERSION && o.max_attempts == 0);
+	ck_assert_es(es_command_options_init(&o, 0), ES_EINVAL);
+	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "es_command_options_init"));
+}
+END_TEST
+
 TCase *es_tc_command(void)
 {
 	TCase *tc = tcase_create("command");
@@ -378,5 +389,6 @@ TCase *es_tc_command(void)
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, tombstoned_target);
 	tcase_add_test(tc, threads_share_one_counter);
+	tcase_add_test(tc, command_options_init);
 	return tc;
 }

@@ -481,6 +481,21 @@ START_TEST(test_progress)
 }
 END_TEST
 
+START_TEST(test_dump_options_init)
+{
+	es_dump_options o;
+	memset(&o, 0xa5, sizeof o);
+	ck_assert_es(es_dump_options_init(&o, ES_DUMP_OPTIONS_VERSION), 0);
+	ck_assert(o.version == ES_DUMP_OPTIONS_VERSION && o.format == ES_DUMP_JSONL);
+	ck_assert(o.stream == NULL && o.stream_prefix == NULL && o.types == NULL && o.type_count == 0);
+	ck_assert(o.since == INT64_MIN && o.until == INT64_MAX);
+	ck_assert(o.from_position == 0 && o.to_position == UINT64_MAX);
+	ck_assert(o.upcast == NULL && o.descriptor == NULL && o.progress == NULL && o.renew_every == 0);
+	ck_assert_es(es_dump_options_init(&o, ES_DUMP_OPTIONS_VERSION + 1), ES_EINVAL);
+	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "es_dump_options_init"));
+}
+END_TEST
+
 TCase *es_tc_dump(void)
 {
 	TCase *tc = tcase_create("dump");
@@ -496,5 +511,6 @@ TCase *es_tc_dump(void)
 	tcase_add_test(tc, test_full_disk);
 	tcase_add_test(tc, test_closed_pipe);
 	tcase_add_test(tc, test_progress);
+	tcase_add_test(tc, test_dump_options_init);
 	return tc;
 }

@@ -671,6 +671,31 @@ START_TEST(threads_append_and_grow_the_map)
 }
 END_TEST
 
+/* es_<x>_options_init fills what the _INIT macro gives, and refuses a
+ * version this library does not know, naming the struct. */
+START_TEST(options_init_gives_the_defaults)
+{
+	es_open_options o, want = ES_OPEN_OPTIONS_INIT;
+	memset(&o, 0xa5, sizeof o);
+	ck_assert_es(es_open_options_init(&o, ES_OPEN_OPTIONS_VERSION), 0);
+	ck_assert_uint_eq(o.version, want.version);
+	ck_assert(o.map_size == 0 && o.nosync == 0 && o.read_only == 0 && o.file_mode == 0);
+	ck_assert(o.clock == NULL && o.clock_user_data == NULL && o.max_event_size == 0);
+	ck_assert_es(es_open_options_init(&o, ES_OPEN_OPTIONS_VERSION + 1), ES_EINVAL);
+	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "es_open_options_init: unknown version 2"));
+	ck_assert_es(es_open_options_init(&o, 0), ES_EINVAL);
+	ck_assert_es(es_open_options_init(NULL, ES_OPEN_OPTIONS_VERSION), ES_EINVAL);
+
+	es_check_options c;
+	memset(&c, 0xa5, sizeof c);
+	ck_assert_es(es_check_options_init(&c, ES_CHECK_OPTIONS_VERSION), 0);
+	ck_assert(c.version == ES_CHECK_OPTIONS_VERSION && c.on_problem == NULL && c.user_data == NULL &&
+	          c.report == NULL && c.renew_every == 0);
+	ck_assert_es(es_check_options_init(&c, 7), ES_EINVAL);
+	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "es_check_options"));
+}
+END_TEST
+
 TCase *es_tc_db(void)
 {
 	TCase *tc = tcase_create("db");
@@ -692,5 +717,6 @@ TCase *es_tc_db(void)
 	tcase_add_test(tc, open_while_another_process_grows_the_map);
 	tcase_add_test(tc, eight_threads_append_exactly);
 	tcase_add_test(tc, threads_append_and_grow_the_map);
+	tcase_add_test(tc, options_init_gives_the_defaults);
 	return tc;
 }

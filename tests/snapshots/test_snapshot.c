@@ -432,6 +432,17 @@ START_TEST(thin_errors)
 }
 END_TEST
 
+START_TEST(thin_options_init)
+{
+	es_thin_options o;
+	memset(&o, 0xa5, sizeof o);
+	ck_assert_es(es_thin_options_init(&o, ES_THIN_OPTIONS_VERSION), 0);
+	ck_assert(o.version == ES_THIN_OPTIONS_VERSION && o.keep_one_in == 10 && o.older_than == 0);
+	ck_assert_es(es_thin_options_init(&o, ES_THIN_OPTIONS_VERSION + 1), ES_EINVAL);
+	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "es_thin_options_init"));
+}
+END_TEST
+
 TCase *es_tc_snapshot(void)
 {
 	TCase *tc = tcase_create("snapshot");
@@ -449,5 +460,6 @@ TCase *es_tc_snapshot(void)
 	tcase_add_test(tc, thin_boundary_is_recorded_before);
 	tcase_add_test(tc, thin_nothing_by_default);
 	tcase_add_test(tc, thin_errors);
+	tcase_add_test(tc, thin_options_init);
 	return tc;
 }

@@ -175,7 +175,15 @@ typedef struct es_command_options {
 	unsigned int max_attempts;/**< decide+append attempts on conflict; 0 = 5 */
 } es_command_options;
 
-#define ES_COMMAND_OPTIONS_INIT { ES_COMMAND_OPTIONS_VERSION, 0 }
+#define ES_COMMAND_OPTIONS_INIT { .version = ES_COMMAND_OPTIONS_VERSION }
+
+/**
+ * Fill *opts with the defaults of ES_COMMAND_OPTIONS_INIT for the given version (pass
+ * ES_COMMAND_OPTIONS_VERSION): the way to initialise that keeps working when the
+ * struct gains fields, for callers that cannot use the macro.
+ * @return 0, or ES_EINVAL (opts NULL, or a version this library does not know).
+ */
+ES_EXTERN int es_command_options_init(es_command_options *opts, unsigned int version);
 
 /** What a command did. */
 typedef struct es_command_result {

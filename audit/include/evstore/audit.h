@@ -96,8 +96,16 @@ typedef struct es_dump_options {
 } es_dump_options;
 
 #define ES_DUMP_OPTIONS_INIT                                                              \
-	{ ES_DUMP_OPTIONS_VERSION, ES_DUMP_JSONL, NULL, NULL, INT64_MIN, INT64_MAX, 0,     \
-	  UINT64_MAX, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0 }
+	{ .version = ES_DUMP_OPTIONS_VERSION, .format = ES_DUMP_JSONL, .since = INT64_MIN,    \
+	  .until = INT64_MAX, .to_position = UINT64_MAX }
+
+/**
+ * Fill *opts with the defaults of ES_DUMP_OPTIONS_INIT for the given version (pass
+ * ES_DUMP_OPTIONS_VERSION): the way to initialise that keeps working when the
+ * struct gains fields, for callers that cannot use the macro.
+ * @return 0, or ES_EINVAL (opts NULL, or a version this library does not know).
+ */
+ES_EXTERN int es_dump_options_init(es_dump_options *opts, unsigned int version);
 
 /** What a dump wrote. */
 typedef struct es_dump_stats {

@@ -72,7 +72,15 @@ typedef struct es_check_options {
 	size_t renew_every;    /**< 0: ES_CHECK_RENEW_EVERY */
 } es_check_options;
 
-#define ES_CHECK_OPTIONS_INIT { ES_CHECK_OPTIONS_VERSION, NULL, NULL, NULL, 0 }
+#define ES_CHECK_OPTIONS_INIT { .version = ES_CHECK_OPTIONS_VERSION }
+
+/**
+ * Fill *opts with the defaults of ES_CHECK_OPTIONS_INIT for the given version (pass
+ * ES_CHECK_OPTIONS_VERSION): the way to initialise that keeps working when the
+ * struct gains fields, for callers that cannot use the macro.
+ * @return 0, or ES_EINVAL (opts NULL, or a version this library does not know).
+ */
+ES_EXTERN int es_check_options_init(es_check_options *opts, unsigned int version);
 
 /** What a check looked at and found. */
 typedef struct es_check_stats {

@@ -83,7 +83,15 @@ typedef struct es_open_options {
 	size_t max_event_size;  /**< largest payload + metadata; 0 = ES_DEFAULT_MAX_EVENT_SIZE */
 } es_open_options;
 
-#define ES_OPEN_OPTIONS_INIT { ES_OPEN_OPTIONS_VERSION, 0, 0, 0, 0, NULL, NULL, 0 }
+#define ES_OPEN_OPTIONS_INIT { .version = ES_OPEN_OPTIONS_VERSION }
+
+/**
+ * Fill *opts with the defaults of ES_OPEN_OPTIONS_INIT for the given version (pass
+ * ES_OPEN_OPTIONS_VERSION): the way to initialise that keeps working when the
+ * struct gains fields, for callers that cannot use the macro.
+ * @return 0, or ES_EINVAL (opts NULL, or a version this library does not know).
+ */
+ES_EXTERN int es_open_options_init(es_open_options *opts, unsigned int version);
 
 /**
  * Open (creating when needed) the store in directory path.

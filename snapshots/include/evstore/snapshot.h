@@ -87,7 +87,15 @@ typedef struct es_thin_options {
 } es_thin_options;
 
 #define ES_THIN_OPTIONS_VERSION 1
-#define ES_THIN_OPTIONS_INIT { ES_THIN_OPTIONS_VERSION, 10, 0 }
+#define ES_THIN_OPTIONS_INIT { .version = ES_THIN_OPTIONS_VERSION, .keep_one_in = 10 }
+
+/**
+ * Fill *opts with the defaults of ES_THIN_OPTIONS_INIT for the given version (pass
+ * ES_THIN_OPTIONS_VERSION): the way to initialise that keeps working when the
+ * struct gains fields, for callers that cannot use the macro.
+ * @return 0, or ES_EINVAL (opts NULL, or a version this library does not know).
+ */
+ES_EXTERN int es_thin_options_init(es_thin_options *opts, unsigned int version);
 
 /**
  * Thin a stream's snapshots: those older than opts->older_than are reduced to

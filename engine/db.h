@@ -13,7 +13,7 @@
 
 #include "evstore/engine.h"
 
-/* Sub-databases of the environment; see DESIGN.md "Storage layout". */
+/* Sub-databases of the environment; see docs/DESIGN.md "Storage layout". */
 typedef struct es_dbis {
 	MDB_dbi meta;         /* name -> value */
 	MDB_dbi streams;      /* stream name -> stream record */

@@ -100,11 +100,18 @@ void es_audit__buf_time_cached(es_audit__buf *b, es_audit__time_cache *c, int64_
  * with ,"hash":"<hex>"} and a newline. */
 #define ES_AUDIT_JSONL_PREV "\"prev_hash\":\""
 #define ES_AUDIT_JSONL_HASH ",\"hash\":\""
+/* An event record's columns in order (FORMAT.md "Events"): the JSONL
+ * members and the CSV cells before the hashes. X(name) for each. */
+#define ES_AUDIT_EVENT_COLUMNS(X)                                                         \
+	X(position) X(stream) X(version) X(id) X(type) X(schema_version) X(recorded_at)   \
+	X(recorded_at_ns) X(occurred_at) X(correlation_id) X(causation_id) X(metadata)    \
+	X(data)
+#define ES_AUDIT__COLUMN_NAME(name) #name ","
+#define ES_AUDIT__COLUMN_ONE(name) +1
+#define ES_AUDIT_EVENT_COLUMN_COUNT (0 ES_AUDIT_EVENT_COLUMNS(ES_AUDIT__COLUMN_ONE))
 /* The CSV column row: fixed, and hashed to start a CSV file's chain. */
-#define ES_AUDIT_CSV_COLUMNS                                                              \
-	"position,stream,version,id,type,schema_version,recorded_at,recorded_at_ns,"     \
-	"occurred_at,correlation_id,causation_id,metadata,data,prev_hash,hash"
-#define ES_AUDIT_CSV_CELLS 15
+#define ES_AUDIT_CSV_COLUMNS ES_AUDIT_EVENT_COLUMNS(ES_AUDIT__COLUMN_NAME) "prev_hash,hash"
+#define ES_AUDIT_CSV_CELLS (ES_AUDIT_EVENT_COLUMN_COUNT + 2)
 
 /* SHA-256 from OpenSSL's libcrypto, through one reused context per dump,
  * verification or load (a fresh context per record costs half the speed). */

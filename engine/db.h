@@ -15,7 +15,7 @@
 #include "es_bytes.h"
 #include "es_engine_int.h"
 
-/* Sub-databases of the environment; see DESIGN.md "Storage layout". */
+/* Sub-databases of the environment; see docs/DESIGN.md "Storage layout". */
 typedef struct es_dbis {
 	MDB_dbi meta;         /* name -> value */
 	MDB_dbi streams;      /* stream name -> stream record */

@@ -2,10 +2,10 @@
  * es_pb_arena.h - protobuf-c allocation from an es_arena, for the modules
  * that unpack payloads (the bank's fold and upcasters, audit's dump and
  * restore). Decoding a payload on the fold path then costs no malloc
- * (docs/DESIGN.md, "Facts measured": 6.0M payloads/s with malloc against
- * 8.8M/s with an arena). Messages unpacked this way are freed with the arena
- * (es_arena_reset / es_arena_release), never one by one. Header-only, so the
- * core library needs no protobuf-c.
+ * (docs/DESIGN.md "Reading and folding": the design brief measured 6.0M
+ * payloads/s with malloc against 8.8M/s with an arena). Messages unpacked
+ * this way are freed with the arena (es_arena_reset / es_arena_release),
+ * never one by one. Header-only, so the core library needs no protobuf-c.
  */
 #ifndef ES_PB_ARENA_H
 #define ES_PB_ARENA_H

@@ -22,49 +22,28 @@
 #define ES__BE64(v) (v)
 #endif
 
-static inline void es__put_le32(uint8_t *p, uint32_t v)
-{
-	v = ES__LE32(v);
-	memcpy(p, &v, 4);
-}
+/* One memcpy and the swap a width and an order need: put stores v at p, get
+ * reads it back. */
+#define ES__PUT(name, type, order)                        \
+	static inline void name(uint8_t *p, type v)       \
+	{                                                 \
+		v = order(v);                             \
+		memcpy(p, &v, sizeof v);                  \
+	}
+#define ES__GET(name, type, order)                        \
+	static inline type name(const uint8_t *p)         \
+	{                                                 \
+		type v;                                   \
+		memcpy(&v, p, sizeof v);                  \
+		return order(v);                          \
+	}
 
-static inline void es__put_le64(uint8_t *p, uint64_t v)
-{
-	v = ES__LE64(v);
-	memcpy(p, &v, 8);
-}
-
-static inline uint32_t es__get_le32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return ES__LE32(v);
-}
-
-static inline uint64_t es__get_le64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return ES__LE64(v);
-}
-
-static inline void es__put_be32(uint8_t *p, uint32_t v)
-{
-	v = ES__BE32(v);
-	memcpy(p, &v, 4);
-}
-
-static inline void es__put_be64(uint8_t *p, uint64_t v)
-{
-	v = ES__BE64(v);
-	memcpy(p, &v, 8);
-}
-
-static inline uint64_t es__get_be64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return ES__BE64(v);
-}
+ES__PUT(es__put_le32, uint32_t, ES__LE32)
+ES__PUT(es__put_le64, uint64_t, ES__LE64)
+ES__PUT(es__put_be32, uint32_t, ES__BE32)
+ES__PUT(es__put_be64, uint64_t, ES__BE64)
+ES__GET(es__get_le32, uint32_t, ES__LE32)
+ES__GET(es__get_le64, uint64_t, ES__LE64)
+ES__GET(es__get_be64, uint64_t, ES__BE64)
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * suite.c - the schema suite: the upcaster registry and arena, the bank's
  * schema history, mixed-version stores and the format-compatibility
- * fixtures. Each test file defines `TCase *es_tc_<name>(void)`.
+ * fixtures. Each test_<name>.c defines `TCase *es_tc_<name>(void)`, added
+ * by the generated schema_tcases.h.
  */
 #include "testutil.h"
 #include "schema_tcases.h"
@@ -9,7 +10,6 @@
 int main(void)
 {
 	Suite *s = suite_create("schema");
-	for (size_t i = 0; i < sizeof schema_tcases / sizeof schema_tcases[0]; i++)
-		suite_add_tcase(s, schema_tcases[i]());
+	es_add_tcases(s);
 	return es_test_run(s);
 }

@@ -1,7 +1,8 @@
 /*
- * suite.c - the audit suite: dumps, their verification and loading, the
- * integrity check, and the bank's payload descriptors. One TCase per source
- * test file, added by the generated audit_tcases.h.
+ * suite.c - the audit suite: dumps, their verification and loading, and
+ * the bank's payload descriptors (the integrity check, engine/check.c, is
+ * tested in the engine suite). One TCase per test file, added by the
+ * generated audit_tcases.h.
  */
 #include "testutil.h"
 #include "audit_tcases.h"

@@ -5,7 +5,8 @@
 set -eu
 build=$1 src=$2
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# Removed when every check passed; kept, and named, when one failed.
+trap 'st=$?; if [ "$st" -eq 0 ]; then rm -rf "$tmp"; else echo "install_test: files kept in $tmp" >&2; fi' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig:$tmp/prefix/lib/$(gcc -print-multiarch 2>/dev/null)/pkgconfig"
 for h in evstore engine errors snapshot aggregate upcaster bank; do

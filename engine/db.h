@@ -52,6 +52,11 @@ struct es_db {
 		pthread_mutex_t lock;
 		struct gc_request *head, *tail;
 		int leader; /* a thread is committing a group */
+		/* For the tests to see that requests really share transactions:
+		 * group transactions committed, the requests they held, and the
+		 * requests queued for a group now. */
+		uint64_t groups, requests;
+		int waiting;
 	} group;
 	es_clock_fn clock;
 	void *clock_user_data;
@@ -121,6 +126,10 @@ int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *batch);
 /* Commits a batch, grouped with concurrent commits into one transaction. */
 int es__group_commit(es_db *db, es_batch *batch);
+/* For tests. Since es_db_open: group transactions committed, and the
+ * requests in them (each request's own outcome aside); and the requests
+ * queued now, waiting for a group. */
+void es__group_stats(es_db *db, uint64_t *groups, uint64_t *requests, int *waiting);
 
 /* ---- streams.c ---- */
 /* 0 and *rec filled, ES_ENOTFOUND, or ES_ECORRUPT */

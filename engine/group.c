@@ -106,13 +106,15 @@ static void sync_group(es_db *db, gc_request *group)
 			request_fail(r, rc);
 }
 
-/* Detaches up to GROUP_MAX requests from the head of the queue. */
-static gc_request *take_group(es_db *db)
+/* Detaches up to GROUP_MAX requests from the head of the queue; *n is set
+ * to their number. */
+static gc_request *take_group(es_db *db, int *n)
 {
 	gc_request *first = db->group.head, *last = first;
-	for (int n = 1; n < GROUP_MAX && last->next; n++)
+	for (*n = 1; *n < GROUP_MAX && last->next; ++*n)
 		last = last->next;
 	db->group.head = last->next;
+	db->group.waiting -= *n;
 	if (!db->group.head)
 		db->group.tail = NULL;
 	last->next = NULL;
@@ -131,10 +133,15 @@ static void pass_lead(es_db *db)
 
 static void lead(es_db *db)
 {
-	gc_request *group = take_group(db);
+	int n;
+	gc_request *group = take_group(db, &n);
 	pthread_mutex_unlock(&db->group.lock);
 	int rc = commit_group(db, group);
 	pthread_mutex_lock(&db->group.lock);
+	if (rc == 0) {
+		db->group.groups++;
+		db->group.requests += (uint64_t)n;
+	}
 	pass_lead(db);
 	pthread_mutex_unlock(&db->group.lock);
 	if (rc == 0)
@@ -157,6 +164,7 @@ int es__group_commit(es_db *db, es_batch *batch)
 	else
 		db->group.head = &req;
 	db->group.tail = &req;
+	db->group.waiting++;
 	if (!db->group.leader)
 		db->group.leader = req.lead = 1;
 	while (!req.done && !req.lead)
@@ -168,4 +176,13 @@ int es__group_commit(es_db *db, es_batch *batch)
 	if (req.rc) /* the message was written on the leader's thread */
 		es__error_set(req.rc, "%s", req.message);
 	return req.rc;
+}
+
+void es__group_stats(es_db *db, uint64_t *groups, uint64_t *requests, int *waiting)
+{
+	pthread_mutex_lock(&db->group.lock);
+	*groups = db->group.groups;
+	*requests = db->group.requests;
+	*waiting = db->group.waiting;
+	pthread_mutex_unlock(&db->group.lock);
 }

@@ -7,7 +7,8 @@
 set -eu
 build=$1 src=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/evstore-install-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# Removed when every check passed; kept, and named, when one failed.
+trap 'st=$?; if [ "$st" -eq 0 ]; then rm -rf "$tmp"; else echo "$(basename "$0"): files kept in $tmp" >&2; fi' EXIT
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 pc=$(find "$prefix" -name evstore.pc | head -n 1)

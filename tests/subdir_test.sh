@@ -6,7 +6,8 @@
 set -eu
 src=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/evstore-subdir-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# Removed when every check passed; kept, and named, when one failed.
+trap 'st=$?; if [ "$st" -eq 0 ]; then rm -rf "$tmp"; else echo "$(basename "$0"): files kept in $tmp" >&2; fi' EXIT
 cmake -S "$src/tests/package" -B "$tmp/build" -DEVSTORE_SOURCE="$src" \
 	-DEXAMPLE="$src/examples/quickstart.c" >/dev/null
 cmake --build "$tmp/build" -j 2 --target quickstart >/dev/null

@@ -12,7 +12,10 @@ dump=$tools/es-dump
 load=$tools/es-load
 check=$tools/es-check
 work=$(mktemp -d)
-trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
+# Removed when every check passed; kept (writable again), and named, when
+# one failed.
+trap 'st=$?; chmod -R u+rwx "$work" 2>/dev/null
+      if [ "$st" -eq 0 ]; then rm -rf "$work"; else echo "cli_test: files kept in $work" >&2; fi' EXIT
 passed=0
 
 fail() {

@@ -1,11 +1,11 @@
 /*
- * fixture.h - stores for the audit suite and its command-line test: every
- * bank event type at every schema version (release 1 and 2 events written
- * with the legacy protos, as old programs did), the envelope's optional
- * parts, payloads that cannot be shown as JSON losslessly, deleted and
- * recreated streams, and snapshots. Plus damage done on purpose through the
- * LMDB API, for es-check. No Check assertions here: the command-line helper
- * uses it too.
+ * fixture.h - stores for the audit suite, its command-line test and the
+ * engine suite's es_check tests: every bank event type at every schema
+ * version (release 1 and 2 events written with the legacy protos, as old
+ * programs did), the envelope's optional parts, payloads that cannot be
+ * shown as JSON losslessly, deleted and recreated streams, and snapshots.
+ * Plus damage done on purpose through the LMDB API, for es_check. No Check
+ * assertions here: the command-line helper uses it too.
  */
 #ifndef ES_AUDIT_FIXTURE_H
 #define ES_AUDIT_FIXTURE_H

@@ -1,7 +1,8 @@
 /*
- * suite.c - the audit suite: dumps, their verification and loading, the
- * integrity check, and the bank's payload descriptors. One TCase per source
- * file, listed in audit_tcases.h.
+ * suite.c - the audit suite: dumps, their verification and loading, and
+ * the bank's payload descriptors (the integrity check, engine/check.c, is
+ * tested in the engine suite). One TCase per test file, added by the
+ * generated audit_tcases.h.
  */
 #include "testutil.h"
 #include "audit_tcases.h"
@@ -9,7 +10,6 @@
 int main(void)
 {
 	Suite *s = suite_create("audit");
-	for (size_t i = 0; i < sizeof audit_tcases / sizeof audit_tcases[0]; i++)
-		suite_add_tcase(s, audit_tcases[i]());
+	es_add_tcases(s);
 	return es_test_run(s);
 }

@@ -8,7 +8,9 @@ set -u
 
 BIN=${1:?usage: cli_test.sh ES_BANK}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/es-bank-cli.XXXXXX") || exit 1
-trap 'rm -rf "$DIR"' EXIT INT TERM
+# Removed when every check passed; kept, and named, when one failed.
+trap 'st=$?; if [ "$st" -eq 0 ]; then rm -rf "$DIR"; else echo "cli_test: files kept in $DIR" >&2; fi' EXIT
+trap 'exit 1' INT TERM
 DB=$DIR/bank
 OUT=$DIR/out
 ERR=$DIR/err

@@ -1,7 +1,7 @@
 /*
  * suite.c - the bank domain's Check suite: one TCase per source file of
- * aggregates/bank/ (money.c, account.c, commands.c, history.c), listed in
- * bank_tcases.h.
+ * aggregates/bank/ (money.c, account.c, commands.c, history.c), each test
+ * file's added by the generated bank_tcases.h.
  */
 #include "testutil.h"
 #include "bank_tcases.h"
@@ -9,7 +9,6 @@
 int main(void)
 {
 	Suite *s = suite_create("bank");
-	for (size_t i = 0; i < sizeof bank_tcases / sizeof bank_tcases[0]; i++)
-		suite_add_tcase(s, bank_tcases[i]());
+	es_add_tcases(s);
 	return es_test_run(s);
 }

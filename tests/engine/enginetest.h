@@ -6,13 +6,8 @@
 
 #include "testutil.h"
 
-/* The TCases, one per engine source file (listed in engine_tcases.h). */
-TCase *es_tc_append(void);
-TCase *es_tc_read(void);
-TCase *es_tc_streams(void);
-TCase *es_tc_db(void);
-TCase *es_tc_record(void);
-TCase *es_tc_clock(void);
+/* The TCases, one per test file (generated from the file names). */
+#include "engine_tcases.h"
 
 /* The fixture's store, its directory and its settable clock (ns). */
 extern es_db *et_db;

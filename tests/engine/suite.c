@@ -1,6 +1,7 @@
 /*
  * suite.c - the engine's Check suite: one TCase per engine source file.
- * Each test file defines `TCase *es_tc_<name>(void)`; list it here.
+ * Each test_<name>.c defines `TCase *es_tc_<name>(void)`; the generated
+ * engine_tcases.h adds them all, so a new test file needs no list entry.
  */
 #include "testutil.h"
 #include "engine_tcases.h"
@@ -8,7 +9,6 @@
 int main(void)
 {
 	Suite *s = suite_create("engine");
-	for (size_t i = 0; i < sizeof engine_tcases / sizeof engine_tcases[0]; i++)
-		suite_add_tcase(s, engine_tcases[i]());
+	es_add_tcases(s);
 	return es_test_run(s);
 }

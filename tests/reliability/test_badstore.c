@@ -186,7 +186,7 @@ START_TEST(empty_data_file_is_no_store_to_read)
 }
 END_TEST
 
-TCase *rt_tc_badstore(void)
+TCase *es_tc_badstore(void)
 {
 	TCase *tc = tcase_create("badstore");
 	tcase_add_checked_fixture(tc, rt_setup, rt_teardown);

@@ -176,7 +176,7 @@ START_TEST(queued_writer_gets_the_lock_of_a_dead_one)
 }
 END_TEST
 
-TCase *rt_tc_deadproc(void)
+TCase *es_tc_deadproc(void)
 {
 	TCase *tc = tcase_create("deadproc");
 	tcase_add_checked_fixture(tc, rt_setup, rt_teardown);

@@ -187,7 +187,7 @@ START_TEST(disk_full_during_group_commit)
 }
 END_TEST
 
-TCase *rt_tc_diskfull(void)
+TCase *es_tc_diskfull(void)
 {
 	TCase *tc = tcase_create("diskfull");
 	tcase_add_checked_fixture(tc, rt_setup, rt_teardown);

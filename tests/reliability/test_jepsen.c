@@ -347,7 +347,7 @@ START_TEST(bank_total_holds_across_processes_and_threads)
 }
 END_TEST
 
-TCase *rt_tc_jepsen(void)
+TCase *es_tc_jepsen(void)
 {
 	TCase *tc = tcase_create("jepsen");
 	tcase_add_checked_fixture(tc, rt_setup, rt_teardown);

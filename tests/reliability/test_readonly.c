@@ -194,7 +194,7 @@ START_TEST(unwritable_store_is_eacces_and_recovers)
 }
 END_TEST
 
-TCase *rt_tc_readonly(void)
+TCase *es_tc_readonly(void)
 {
 	TCase *tc = tcase_create("readonly");
 	tcase_add_checked_fixture(tc, rt_setup, rt_teardown);

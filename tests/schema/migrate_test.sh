@@ -7,7 +7,8 @@
 set -eu
 migrate=$1 check=$2 fixtures=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/evstore-migrate-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Removed when every check passed; kept, and named, when one failed.
+trap 'st=$?; if [ "$st" -eq 0 ]; then rm -rf "$work"; else echo "migrate_test: files kept in $work" >&2; fi' EXIT
 
 mkdir "$work/legacy"
 cp "$fixtures/legacy-store/data.mdb" "$work/legacy/"

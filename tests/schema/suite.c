@@ -1,7 +1,9 @@
 /*
- * suite.c - the schema suite: the upcaster registry and arena, the bank's
- * schema history, mixed-version stores and the format-compatibility
- * fixtures. Each test file defines `TCase *es_tc_<name>(void)`.
+ * suite.c - the schema suite: the bank's schema history, mixed-version
+ * stores, the format-compatibility fixtures and es-migrate (the upcaster
+ * registry and arena have their own suite, tests/upcasters/). Each
+ * test_<name>.c defines `TCase *es_tc_<name>(void)`, added by the generated
+ * schema_tcases.h.
  */
 #include "testutil.h"
 #include "schema_tcases.h"
@@ -9,7 +11,6 @@
 int main(void)
 {
 	Suite *s = suite_create("schema");
-	for (size_t i = 0; i < sizeof schema_tcases / sizeof schema_tcases[0]; i++)
-		suite_add_tcase(s, schema_tcases[i]());
+	es_add_tcases(s);
 	return es_test_run(s);
 }

@@ -1,6 +1,7 @@
 /*
- * testutil.h - helpers shared by the Check suites: a fresh temporary store
- * directory per test, removed afterwards, and small assertion helpers.
+ * testutil.h - helpers shared by the Check suites: fresh temporary store
+ * directories, removed when the test passes and kept (and named) when it
+ * fails, and small assertion helpers.
  */
 #ifndef ES_TESTUTIL_H
 #define ES_TESTUTIL_H
@@ -8,10 +9,12 @@
 #include <check.h>
 #include <evstore/evstore.h>
 
-/* Creates a fresh empty directory under $TMPDIR; returns its path (static
- * storage, valid until es_test_tmpdir_remove). */
+/* Creates a fresh empty directory in the suite's directory under $TMPDIR;
+ * returns its path, valid until the directory is removed. Whatever the test
+ * has not removed when it passes is removed then. */
 const char *es_test_tmpdir(void);
-/* Removes the directory es_test_tmpdir made, with everything in it. */
+/* Removes the newest directory es_test_tmpdir made in this test, with
+ * everything in it. */
 void es_test_tmpdir_remove(void);
 /* Opens a store in a fresh temporary directory with the given clock (NULL = real). */
 es_db *es_test_open(es_clock_fn clock, void *user_data);
@@ -34,7 +37,8 @@ int64_t es_test_random_between(uint64_t *state, int64_t lo, int64_t hi);
 		              es_error_last()->message);                                 \
 	} while (0)
 
-/* Runs a suite with CK_FORK and returns a process exit status. */
+/* Runs a suite with CK_FORK and returns a process exit status. Removes the
+ * suite's temporary directory if every test passed, else prints its path. */
 int es_test_run(Suite *s);
 
 #endif

@@ -11,7 +11,7 @@
 #include <evstore/bank.h>
 
 #include "testutil.h"
-#include "schema_tcases.h"
+#include "upcasters_tcases.h"
 
 /* The bank registry's fingerprint, computed once and pinned here so that a
  * change in the bank's steps, or in how fingerprints are computed, across

@@ -10,7 +10,7 @@
 #include <evstore/upcaster.h>
 
 #include "testutil.h"
-#include "schema_tcases.h"
+#include "upcasters_tcases.h"
 
 static int aligned(const void *p)
 {

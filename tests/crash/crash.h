@@ -77,6 +77,23 @@ uint64_t cr_rand(uint64_t *state);
 
 /* ---- the child ---- */
 
+/* A workload's settings (cr_child_run passes the crash campaign's). */
+typedef struct cr_workload_opts {
+	const char *dir;
+	uint64_t cycle;        /* the high part of every op id */
+	uint64_t seed;
+	int threads;
+	int nosync;
+	int ops;               /* per worker; 0: until killed */
+	int fd;                /* records go here, one write(2) each */
+	size_t map_size;       /* 0: the default; small, the map grows during the run */
+	int commands_only;     /* only bank commands: accounts cross their snapshot interval sooner */
+	uint32_t filler_min;   /* raw events carry at least this many filler bytes */
+} cr_workload_opts;
+
+/* Runs a workload as cr_child_run does; never returns. */
+void cr_workload_run(const cr_workload_opts *o) __attribute__((noreturn));
+
 /* Opens the store and runs `threads` workers until killed, or, if ops > 0,
  * until each has run ops operations; then closes the store and exits 0.
  * Never returns. */
@@ -103,6 +120,7 @@ typedef struct cr_ledger {
 	size_t n_pending, cap_pending;
 	uint64_t acks, intents, fails;
 	uint64_t verified_events;  /* log positions a clean verification has seen */
+	int setup_partial;         /* the accounts may not all be open yet (a cut during setup) */
 } cr_ledger;
 
 /* Totals of the last verification, for the report. */
@@ -119,8 +137,10 @@ void cr_ledger_add(cr_ledger *lg, const cr_record *r);
 size_t cr_ledger_commit(cr_ledger *lg);
 void cr_ledger_free(cr_ledger *lg);
 
-/* Opens the store and creates the accounts with their first deposits. */
-int cr_setup(cr_ledger *lg, const char *dir);
+/* Opens the store and creates the accounts with their first deposits. Each
+ * deposit's intent and acknowledgement go into lg (if not NULL) and are
+ * written to fd (if >= 0); the intent before the account is opened. */
+int cr_setup(cr_ledger *lg, const char *dir, int fd);
 /* Reopens the store after a kill and checks everything; appends a probe.
  * Returns the number of problems found (printed to stderr). */
 int cr_verify(cr_ledger *lg, const char *dir, uint64_t cycle, cr_stats *stats);

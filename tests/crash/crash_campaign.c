@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 	char *tmp = prepare_dir(&o);
 	printf("crash_campaign: %ld cycles, seed %llu, %d threads, store %s\n", o.cycles,
 	       (unsigned long long)o.seed, o.threads, o.dir);
-	if (cr_setup(&lg, o.dir) != 0)
+	if (cr_setup(&lg, o.dir, -1) != 0)
 		return 2;
 	int64_t start = now_ns();
 	int failed = run_cycles(&o, &lg, &t);

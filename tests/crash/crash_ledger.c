@@ -5,9 +5,11 @@
  * the verifier finds an event's operation by binary search. Also the
  * campaign's setup: the accounts and their first deposits.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crash.h"
 
@@ -98,9 +100,19 @@ void cr_ledger_free(cr_ledger *lg)
 
 static const int64_t overdraft[CR_ACCOUNTS] = { 0, 100, 500, 2000 };
 
+static void report(cr_ledger *lg, int fd, const cr_record *r)
+{
+	if (lg)
+		cr_ledger_add(lg, r);
+	if (fd >= 0 && write(fd, r, sizeof *r) != (ssize_t)sizeof *r) {
+		fprintf(stderr, "crash_campaign: cannot report an operation: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
 /* Opens account i and deposits its starting balance, recorded as an
- * acknowledged operation of the parent's. */
-static int setup_account(cr_ledger *lg, es_db *db, unsigned i)
+ * operation of the parent's (acknowledged when both calls returned). */
+static int setup_account(cr_ledger *lg, int fd, es_db *db, unsigned i)
 {
 	char id[16], ref[24];
 	cr_record r;
@@ -113,28 +125,29 @@ static int setup_account(cr_ledger *lg, es_db *db, unsigned i)
 	r.nparts = 1;
 	cr_account_id(id, i);
 	cr_reference(ref, r.op_id);
+	r.phase = CR_INTENT;
+	report(lg, fd, &r);
 	int rc = es_bank_open(db, id, "Crash Test", "USD", overdraft[i]);
 	if (!rc)
 		rc = es_bank_deposit(db, id, r.amount, ref);
 	if (rc)
 		return rc;
-	r.phase = CR_INTENT;
-	cr_ledger_add(lg, &r);
 	r.phase = CR_ACK;
-	cr_ledger_add(lg, &r);
+	report(lg, fd, &r);
 	return 0;
 }
 
-int cr_setup(cr_ledger *lg, const char *dir)
+int cr_setup(cr_ledger *lg, const char *dir, int fd)
 {
 	es_db *db;
 	int rc = es_db_open(&db, dir, NULL);
 	for (unsigned i = 0; rc == 0 && i < CR_ACCOUNTS; i++)
-		rc = setup_account(lg, db, i);
+		rc = setup_account(lg, fd, db, i);
 	if (rc)
 		fprintf(stderr, "crash_campaign: setup of '%s' failed: %s: %s\n", dir, es_strerror(rc),
 		        es_error_last()->message);
 	es_db_close(db);
-	cr_ledger_commit(lg);
+	if (lg)
+		cr_ledger_commit(lg);
 	return rc;
 }

@@ -31,6 +31,7 @@ typedef struct cr_child {
 	int fd;
 	uint64_t cycle;
 	int ops;      /* per worker; 0: until killed */
+	const cr_workload_opts *opts;
 } cr_child;
 
 typedef struct cr_worker {
@@ -85,7 +86,8 @@ static cr_record new_op(cr_worker *w, int op)
 /* Mostly small events; one in ten spills onto overflow pages. */
 static uint32_t pick_filler(cr_worker *w)
 {
-	return pick(w, 10) == 0 ? 1000 + pick(w, CR_MAX_FILLER - 999) : pick(w, 200);
+	uint32_t f = pick(w, 10) == 0 ? 1000 + pick(w, CR_MAX_FILLER - 999) : pick(w, 200);
+	return f < w->child->opts->filler_min ? w->child->opts->filler_min : f;
 }
 
 /* Chooses the parts of a raw op and builds their events in evs. */
@@ -184,7 +186,8 @@ static void *worker_main(void *arg)
 {
 	cr_worker *w = arg;
 	for (int n = 0; w->child->ops == 0 || n < w->child->ops; n++) {
-		uint32_t r = pick(w, 100);
+		/* commands_only: 30 + pick(70) lands among the bank commands */
+		uint32_t r = w->child->opts->commands_only ? 30 + pick(w, 70) : pick(w, 100);
 		if (r < 25)
 			op_raw(w);
 		else if (r < 40)
@@ -223,10 +226,19 @@ static void start_workers(cr_child *c, uint64_t seed, int threads)
 void cr_child_run(const char *dir, uint64_t cycle, uint64_t seed, int threads, int nosync, int ops,
                   int fd)
 {
-	cr_child c = { NULL, fd, cycle, ops };
+	cr_workload_opts wo = { .dir = dir, .cycle = cycle, .seed = seed, .threads = threads,
+	                        .nosync = nosync, .ops = ops, .fd = fd };
+	cr_workload_run(&wo);
+}
+
+void cr_workload_run(const cr_workload_opts *wo)
+{
+	cr_child c = { NULL, wo->fd, wo->cycle, wo->ops, wo };
+	uint64_t cycle = wo->cycle;
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
-	o.nosync = nosync;
-	int rc = es_db_open(&c.db, dir, &o);
+	o.nosync = wo->nosync;
+	o.map_size = wo->map_size;
+	int rc = es_db_open(&c.db, wo->dir, &o);
 	if (rc) {
 		cr_record r;
 		memset(&r, 0, sizeof r);
@@ -235,5 +247,5 @@ void cr_child_run(const char *dir, uint64_t cycle, uint64_t seed, int threads, i
 		send_fail(&c, &r, rc);
 		_exit(3);
 	}
-	start_workers(&c, seed, threads);
+	start_workers(&c, wo->seed, wo->threads);
 }

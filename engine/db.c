@@ -216,7 +216,7 @@ int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value)
 	return rc ? es__lmdb(rc, "writing store metadata") : 0;
 }
 
-static const char *const dbi_names[] = {
+const char *const es__table_names[ES__N_TABLES] = {
 	"meta", "streams", "stream_names", "events", "log",
 	"event_ids", "snapshots", "types", "type_names",
 };
@@ -231,7 +231,7 @@ static MDB_dbi *dbi_slot(es_db *db, size_t i)
 	return slots[i];
 }
 
-#define N_DBIS (sizeof dbi_names / sizeof dbi_names[0])
+#define N_DBIS ES__N_TABLES
 
 /* A store is an environment whose meta sub-db names its format. An empty
  * environment becomes a new store; anything else is refused. */
@@ -278,10 +278,10 @@ static int open_dbis(es_db *db)
 	int init = check_or_init_format(db, txn);
 	rc = init < 0 ? init : 0;
 	for (size_t i = 0; rc == 0 && i < N_DBIS; i++) {
-		int lrc = mdb_dbi_open(txn, dbi_names[i], db->read_only ? 0 : MDB_CREATE, dbi_slot(db, i));
+		int lrc = mdb_dbi_open(txn, es__table_names[i], db->read_only ? 0 : MDB_CREATE, dbi_slot(db, i));
 		if (lrc)
 			rc = lrc == MDB_NOTFOUND
-			         ? es__error_set(ES_EFORMAT, "store '%s' lacks its '%s' table", db->path, dbi_names[i])
+			         ? es__error_set(ES_EFORMAT, "store '%s' lacks its '%s' table", db->path, es__table_names[i])
 			         : es__error_lmdb(lrc, "opening the store");
 	}
 	if (rc == 0 && init == 1)
@@ -294,21 +294,6 @@ static int open_dbis(es_db *db)
 	if (rc)
 		return es__error_lmdb(rc, "opening the store");
 	return init == 1 ? es__commit_sync(db) : 0; /* a new store is durable once open returns */
-}
-
-static int prepare_dir(const char *path, int read_only)
-{
-	struct stat st;
-	if (stat(path, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0
-		       : es__error_set(ES_EFORMAT, "'%s' is not a directory, so not a store", path);
-	if (errno != ENOENT)
-		return es__error_errno(errno, path);
-	if (read_only)
-		return es__error_set(ES_ENOTFOUND, "no store at '%s'", path);
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return es__error_errno(errno, path);
-	return 0;
 }
 
 /* An empty data file holds no store; read-only, LMDB would try to write
@@ -390,7 +375,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 		opts = &defaults;
 	if (opts->version != ES_OPEN_OPTIONS_VERSION)
 		return es__error_set(ES_EINVAL, "es_db_open: unknown options version %u", opts->version);
-	int rc = prepare_dir(path, opts->read_only);
+	int rc = es__store_prepare(path, opts); /* create.c */
 	if (rc)
 		return rc;
 	es_db *db = es_calloc(1, sizeof *db);

@@ -92,6 +92,14 @@ typedef struct es_stream_rec {
 /* ---- error.c ---- */
 /* The engine sets errors through the public setter. */
 #define es__error_set es_error_set
+/* The sub-databases, "meta" first (db.c). */
+#define ES__N_TABLES 9
+extern const char *const es__table_names[ES__N_TABLES];
+
+/* Makes the store directory and, unless opening read-only, a new durable
+ * data file if there is none (create.c). */
+int es__store_prepare(const char *path, const es_open_options *o);
+
 int es__error_lmdb(int rc, const char *what);
 int es__error_errno(int err, const char *what);
 

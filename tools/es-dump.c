@@ -21,6 +21,7 @@
 #include <evstore/bank.h>
 
 #include "cli.h"
+#include "es_fsync.h"
 
 static const char usage_text[] =
 	"usage: es-dump --db DIR [-o FILE] [--format jsonl|csv] [filters] [--upcast]\n"
@@ -213,6 +214,10 @@ static int close_output(output *out, int ok)
 {
 	errno = 0;
 	int failed = fflush(out->f) != 0 || ferror(out->f);
+	/* the bytes reach the disk before the name does: a power cut after the
+	 * rename must not leave a short or empty file under the final name */
+	if (!failed && out->tmp && fsync(fileno(out->f)) != 0)
+		failed = 1;
 	int err = errno;
 	if (out->f != stdout && fclose(out->f) != 0 && !failed) {
 		failed = 1;
@@ -226,6 +231,11 @@ static int close_output(output *out, int ok)
 		if (ok && rename(out->tmp, out->path) != 0) {
 			fprintf(stderr, "%s: cannot rename '%s' to '%s': %s\n", es_cli_prog, out->tmp,
 			        out->path, strerror(errno));
+			ok = 0;
+		} else if (ok && (err = es__fsync_parent(out->path)) != 0) {
+			/* the file is whole, but its new name may not survive a power cut */
+			fprintf(stderr, "%s: cannot sync the directory of '%s': %s\n", es_cli_prog, out->path,
+			        strerror(err));
 			ok = 0;
 		}
 		if (!ok)

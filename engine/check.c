@@ -2,7 +2,8 @@
  * check.c - es_check: walks every table of a store and checks each
  * invariant from both sides (events against the log and the id index, and
  * back), reporting each problem with the stream, version or position it
- * concerns.
+ * concerns. First every B-tree is walked in a child process (treewalk.c),
+ * so that pages LMDB would crash on are reported as damage instead.
  *
  * Safe beside writers: it only reads, and renews its read transaction every
  * few thousand items so it never pins old pages for long. Each item is
@@ -46,6 +47,7 @@ const char *es_check_kind_str(es_check_kind kind)
 	case ES_CHECK_SNAPSHOT_CORRUPT: return "snapshot corrupt";
 	case ES_CHECK_TYPE: return "type";
 	case ES_CHECK_META: return "counter";
+	case ES_CHECK_BTREE: return "b-tree";
 	default: return "unknown";
 	}
 }
@@ -592,7 +594,16 @@ int es_check(es_check_stats *out, es_db *db, const es_check_options *opts)
 		return es__error_set(ES_EINVAL, "es_check: unknown options version %u", opts->version);
 	checker c = { .db = db, .o = opts, .every = opts->renew_every ? opts->renew_every : ES_CHECK_RENEW_EVERY };
 	int rc = es__read_txn_begin(db, &c.txn);
-	if (rc == 0) {
+	char where[400];
+	int walked = rc == 0 ? es__tree_walk(db, c.txn, where, sizeof where) : 0;
+	if (walked == 1) {
+		/* the checks below would die where the walk did */
+		rc = problem(&c, ES_CHECK_BTREE, NULL, -1, 0, "%s", where);
+		es__read_txn_end(db, c.txn);
+	} else if (walked < 0) {
+		rc = walked;
+		es__read_txn_end(db, c.txn);
+	} else if (rc == 0) {
 		if (!(rc = check_events(&c)) && !(rc = check_log(&c)) &&
 		    !(rc = walk(&c, db->dbi.event_ids, visit_id, NULL)) &&
 		    !(rc = walk(&c, db->dbi.snapshots, visit_snapshot, NULL)) && !(rc = check_streams(&c)))

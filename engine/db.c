@@ -221,7 +221,7 @@ const char *const es__table_names[ES__N_TABLES] = {
 	"event_ids", "snapshots", "types", "type_names",
 };
 
-static MDB_dbi *dbi_slot(es_db *db, size_t i)
+MDB_dbi *es__table_dbi(es_db *db, size_t i)
 {
 	MDB_dbi *slots[] = {
 		&db->dbi.meta, &db->dbi.streams, &db->dbi.stream_names, &db->dbi.events,
@@ -278,7 +278,7 @@ static int open_dbis(es_db *db)
 	int init = check_or_init_format(db, txn);
 	rc = init < 0 ? init : 0;
 	for (size_t i = 0; rc == 0 && i < N_DBIS; i++) {
-		int lrc = mdb_dbi_open(txn, es__table_names[i], db->read_only ? 0 : MDB_CREATE, dbi_slot(db, i));
+		int lrc = mdb_dbi_open(txn, es__table_names[i], db->read_only ? 0 : MDB_CREATE, es__table_dbi(db, i));
 		if (lrc)
 			rc = lrc == MDB_NOTFOUND
 			         ? es__error_set(ES_EFORMAT, "store '%s' lacks its '%s' table", db->path, es__table_names[i])

@@ -95,6 +95,12 @@ typedef struct es_stream_rec {
 /* The sub-databases, "meta" first (db.c). */
 #define ES__N_TABLES 9
 extern const char *const es__table_names[ES__N_TABLES];
+/* The handle of table i of es__table_names. */
+MDB_dbi *es__table_dbi(es_db *db, size_t i);
+/* Walks every entry of every table of txn in a child process: 0 when the
+ * walk got through, 1 when the B-tree is damaged (what and where written to
+ * where), or a negative error (treewalk.c). */
+int es__tree_walk(es_db *db, MDB_txn *txn, char *where, size_t where_size);
 
 /* Makes the store directory and, unless opening read-only, a new durable
  * data file if there is none (create.c). */

@@ -39,8 +39,11 @@ typedef enum es_check_kind {
 	ES_CHECK_SNAPSHOT_CORRUPT,  /**< a snapshot's envelope is malformed or fails its checksum */
 	ES_CHECK_TYPE,              /**< an event's type id has no name, or the type tables
 	                                 disagree */
-	ES_CHECK_META               /**< a store counter (next position, clock, next ids)
+	ES_CHECK_META,              /**< a store counter (next position, clock, next ids)
 	                                 disagrees with the data */
+	ES_CHECK_BTREE              /**< LMDB's pages themselves are damaged (a torn page,
+	                                 a disk that ignored a flush): walking a table
+	                                 failed or crashed; the other checks are skipped */
 } es_check_kind;
 
 /** Short text for a kind ("version gap", ...). Static, never NULL. */
@@ -107,6 +110,10 @@ typedef struct es_check_stats {
  *   - every snapshot refers to an existing event of its stream and its
  *     envelope (format, checksum of the state) holds;
  *   - the store's counters agree with what is stored.
+ * Before those, every table's B-tree is walked in a child process (fork):
+ * LMDB trusts its pages, so a damaged one can make it fail an assertion or
+ * fault; the walk turns that into one ES_CHECK_BTREE problem ("the store's
+ * B-tree is damaged at table ..."), and the other checks are skipped.
  * Read-only: it writes nothing and may run while other threads or processes
  * append; its read transaction is renewed every opts->renew_every items, and
  * each item is checked within one consistent snapshot.

@@ -124,13 +124,10 @@ int es__lmdb(int rc, const char *what);
 int es__read_txn_begin(es_db *db, MDB_txn **out);
 void es__read_txn_end(es_db *db, MDB_txn *txn);
 /* Runs fn in a write transaction, growing the map and retrying on MAP_FULL,
- * and returns once the commit is durable (unless the store is nosync). */
+ * and returns once the commit is durable (unless the store is nosync); a
+ * durable commit becomes visible to readers only once it is durable. */
 typedef int (*es__write_fn)(es_db *db, MDB_txn *txn, void *user_data);
 int es__write(es_db *db, es__write_fn fn, void *user_data);
-/* es__write in two steps: commit (visible, on disk but for the meta page),
- * then es__commit_sync, which may run after another transaction has begun. */
-int es__write_unsynced(es_db *db, es__write_fn fn, void *user_data);
-int es__commit_sync(es_db *db);
 int64_t es__clock_now(es_db *db);
 int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, uint64_t dflt);
 int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);

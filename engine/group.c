@@ -15,8 +15,8 @@
  *
  * A lone caller finds no leader and commits a group of one. The leader hands
  * the lead to the oldest waiting request as soon as its transaction is
- * committed, before the final sync: the next group is built while this one's
- * commit reaches the disk, and no caller serves others indefinitely.
+ * committed (LMDB's commit includes its syncs, and readers see the group only
+ * once it is durable), so no caller serves others indefinitely.
  */
 #include <stdio.h>
 #include <string.h>
@@ -83,27 +83,19 @@ static int apply_all_nested(es_db *db, MDB_txn *txn, void *user_data)
 	return 0;
 }
 
-/* Commits the group (visible, not yet durable). 0: some requests are
- * committed and need es__commit_sync; each request's rc says whether it is. */
+/* Commits the group, durably. 0: some requests are committed; each
+ * request's rc says whether it is. */
 static int commit_group(es_db *db, gc_request *group)
 {
-	int rc = es__write_unsynced(db, apply_flat, group);
+	int rc = es__write(db, apply_flat, group);
 	if (rc == ES__ENESTED)
-		rc = es__write_unsynced(db, apply_all_nested, group);
+		rc = es__write(db, apply_all_nested, group);
 	else if (rc && !group->next)
 		request_fail(group, rc); /* a lone request failed on its own */
 	for (gc_request *r = group; rc && r; r = r->next)
 		if (r->rc == 0 || r->rc == ES_EIO)
 			request_fail(r, rc); /* the group's commit failed: nobody's request is durable */
 	return rc;
-}
-
-static void sync_group(es_db *db, gc_request *group)
-{
-	int rc = es__commit_sync(db);
-	for (gc_request *r = group; rc && r; r = r->next)
-		if (r->rc == 0)
-			request_fail(r, rc);
 }
 
 /* Detaches up to GROUP_MAX requests from the head of the queue; *n is set
@@ -143,10 +135,6 @@ static void lead(es_db *db)
 		db->group.requests += (uint64_t)n;
 	}
 	pass_lead(db);
-	pthread_mutex_unlock(&db->group.lock);
-	if (rc == 0)
-		sync_group(db, group);
-	pthread_mutex_lock(&db->group.lock);
 	for (gc_request *r = group, *next; r; r = next) {
 		next = r->next;
 		r->done = 1;

@@ -72,8 +72,11 @@ typedef struct es_open_options {
 	                             The map grows by itself when full. */
 	int nosync;             /**< 0 (default): every acknowledged commit survives
 	                             power loss. 1: commits are not fsynced; the store
-	                             stays consistent after a crash but may lose the
-	                             most recent commits. */
+	                             stays consistent after a process crash but may
+	                             lose the most recent commits, and after a power
+	                             cut before es_db_sync it may be damaged (LMDB
+	                             writes meta pages without ordering them after
+	                             the pages they point at). */
 	int read_only;          /**< 1: open read-only; writes fail with ES_EREADONLY.
 	                             The store must already exist. */
 	unsigned int file_mode; /**< mode of created files; 0 = 0600 (event data is
@@ -257,13 +260,23 @@ ES_EXTERN int es_batch_append(es_batch *batch, const char *stream, int64_t expec
  * batch in its own nested transaction), and the others commit. Every caller
  * returns only once the transaction holding its batch is durable (or, with
  * nosync, committed). If that transaction fails as a whole (I/O error, disk
- * full), every batch in it fails with that error and none is written; if
- * only the final sync fails, the batches are committed (readers may see
- * them) but the callers get ES_EIO, since they may not survive a crash.
- * A committed group is visible to readers a moment before it is durable,
- * while its last sync runs; the next group is built meanwhile. A lone
- * caller commits alone, with no waiting and no nesting. Batches from
- * different processes are not grouped; LMDB serialises them.
+ * full, a failed sync), every batch in it fails with that error and none is
+ * visible. (When writing the meta page itself fails, LMDB refuses every
+ * later transaction of this process: reopen the store.)
+ *
+ * Visibility: a durable store's commit becomes visible to readers (every
+ * es_read, in any thread or process) only once it is durable: LMDB syncs
+ * the pages, then the meta page, and publishes the transaction after both.
+ * So a reader, and anything built on reads (subscriptions, a relay), never
+ * sees an event that a power cut can take back. Measured with es-bench W2
+ * (16 threads, full mode, medians of 3, three runs each on a shared disk):
+ * 8.7k-11.0k commands/s this way against 9.3k-10.9k when the meta page was
+ * synced after the write lock was released and readers saw a group before
+ * it was durable: within the noise. With nosync, a commit is visible (and
+ * lost in a power cut) before any sync.
+ *
+ * A lone caller commits alone, with no waiting and no nesting. Batches
+ * from different processes are not grouped; LMDB serialises them.
  *
  * @param results  NULL, or an array with one result per es_batch_append
  *                 call, in order

@@ -10,6 +10,8 @@
  *     acknowledged commit there with its ids, versions and positions, no
  *     batch partly there, es_check clean, the bank total and the as-of
  *     totals conserved, the store takes a new append;
+ *   - every log position a reader saw before the cut is there (a reader
+ *     never sees a commit that a power cut can take back);
  *   - a restore (es-load) not yet acknowledged may be missing or partial,
  *     but what is there is a prefix of the dump's log, and es_check is clean.
  *
@@ -44,19 +46,19 @@
 #define SHOWN_FAILURES 8
 #define CHECK_CYCLE 99 /* the verifier's probe op ids: after every workload's */
 
-static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "load" };
+static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "readers", "load" };
 #define N_ALL_KINDS (sizeof all_kinds / sizeof all_kinds[0])
 
 typedef struct kind {
 	const char *name;
-	char dir[4096];       /* work/<name> */
+	char dir[2200];       /* work/<name> */
 	pl_log log;
 	pl_log src;           /* load: the source workload's notes */
 	uint64_t tried[PL_NMODES], failed[PL_NMODES];
 } kind;
 
 typedef struct campaign {
-	char work[4096];
+	char work[2048];
 	kind kinds[MAX_KINDS];
 	size_t n_kinds;
 	uint64_t seed;
@@ -228,9 +230,28 @@ static void build_ledger(cr_ledger *lg, const pl_log *log, size_t cut)
 static int load_acked(const pl_log *log, size_t cut)
 {
 	for (size_t i = 0; i < cut && i < log->n; i++)
-		if (log->ops[i].rec && log->ops[i].rec->kind == PL_NOTE)
+		if (log->ops[i].rec && log->ops[i].rec->kind == PL_NOTE && log->ops[i].rec->len == 10 &&
+		    memcmp(log->ops[i].note, "load-acked", 10) == 0)
 			return 1;
 	return 0;
+}
+
+/* The highest log position a reader noted before the cut ("seen <p>"). */
+static uint64_t seen_before(const pl_log *log, size_t cut)
+{
+	uint64_t seen = 0;
+	for (size_t i = 0; i < cut && i < log->n; i++) {
+		const pl_op *op = &log->ops[i];
+		char text[32];
+		unsigned long long p;
+		if (!op->rec || op->rec->kind != PL_NOTE || op->rec->len >= sizeof text)
+			continue;
+		memcpy(text, op->note, op->rec->len);
+		text[op->rec->len] = '\0';
+		if (sscanf(text, "seen %llu", &p) == 1 && p > seen)
+			seen = p;
+	}
+	return seen;
 }
 
 /* An unacknowledged restore: what is there is a prefix of the source. */
@@ -297,21 +318,30 @@ static int check_load_prefix(const char *store, const char *src)
 }
 
 /* Runs in the child: checks the state in dir/store against the ledger. */
-static int check_state(const char *dir, cr_ledger *lg, const kind *k, int acked_load)
+static int check_state(const char *dir, cr_ledger *lg, const kind *k, int acked_load, uint64_t seen)
 {
 	char store[4200], src[4200];
 	cr_stats st;
+	int problems;
 	snprintf(store, sizeof store, "%s/store", dir);
 	if (k && strcmp(k->name, "load") == 0) {
 		snprintf(src, sizeof src, "%s/src", k->dir);
 		if (!acked_load)
 			return check_load_prefix(store, src);
 	}
-	return cr_verify(lg, store, CHECK_CYCLE, &st);
+	problems = cr_verify(lg, store, CHECK_CYCLE, &st);
+	if (st.events < seen) {
+		fprintf(stderr, "pl_campaign: a reader saw log position %llu before the cut, but the store "
+		        "ends at %llu: it saw a commit that was not durable\n", (unsigned long long)seen,
+		        (unsigned long long)st.events);
+		problems++;
+	}
+	return problems;
 }
 
 /* Forks the check: 0 passed, 1 problems, 2 the checker died (a signal). */
-static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int acked_load, const char *err)
+static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int acked_load, uint64_t seen,
+                          const char *err)
 {
 	fflush(stderr);
 	pid_t pid = fork();
@@ -320,7 +350,7 @@ static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int ack
 			int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 			dup2(fd, 2);
 		}
-		_exit(check_state(dir, lg, k, acked_load) ? 1 : 0);
+		_exit(check_state(dir, lg, k, acked_load, seen) ? 1 : 0);
 	}
 	int status;
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
@@ -386,7 +416,7 @@ static int one_state(campaign *c, uint64_t state, int verbose)
 		build_ledger(&lg, &p.k->src, p.k->src.n);
 	else
 		build_ledger(&lg, &p.k->log, p.cut);
-	int rc = check_in_child(dir, &lg, p.k, acked, err);
+	int rc = check_in_child(dir, &lg, p.k, acked, seen_before(&p.k->log, p.cut), err);
 	p.k->tried[p.mode]++;
 	if (rc) {
 		p.k->failed[p.mode]++;
@@ -412,7 +442,7 @@ static int one_state(campaign *c, uint64_t state, int verbose)
  * as a regression state (checked by --check-states). */
 static int save_state(campaign *c, uint64_t state, const char *into)
 {
-	char cmd[13000], path[4300];
+	char cmd[24000], path[4300];
 	pick p = choose(c, state);
 	if (strcmp(p.k->name, "load") == 0) {
 		fprintf(stderr, "pl_campaign: restore states cannot be saved\n");
@@ -444,7 +474,7 @@ static int save_state(campaign *c, uint64_t state, const char *into)
  * records), on a copy: opening a store writes to it. */
 static int check_kept(const char *dir, const char *work)
 {
-	char cmd[13000], path[4300], err[4300], copy[4300];
+	char cmd[24000], path[4300], err[4300], copy[4300];
 	int failed = 0, n = 0;
 	snprintf(cmd, sizeof cmd, "ls '%s'", dir);
 	FILE *ls = popen(cmd, "r");
@@ -470,7 +500,7 @@ static int check_kept(const char *dir, const char *work)
 		snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp -r '%s/%s/store' '%s/store'", copy, copy,
 		         dir, name, copy);
 		snprintf(err, sizeof err, "%s/kept.err", work);
-		int rc = system(cmd) != 0 ? 2 : check_in_child(copy, &lg, NULL, 0, err);
+		int rc = system(cmd) != 0 ? 2 : check_in_child(copy, &lg, NULL, 0, 0, err);
 		n++;
 		fprintf(stderr, "pl_campaign: kept state %s: %s\n", name, rc == 0 ? "passed" : "FAILED");
 		if (rc)
@@ -531,7 +561,7 @@ static int add_kinds(campaign *c, const char *list)
 int main(int argc, char **argv)
 {
 	static campaign c;
-	const char *work = NULL, *kinds = "appends,snapshots,group,procs,growth,load", *save = NULL,
+	const char *work = NULL, *kinds = "appends,snapshots,group,procs,growth,readers,load", *save = NULL,
 	           *kept = NULL;
 	int replay = 0;
 	uint64_t replay_state = 0;

@@ -5,7 +5,8 @@
  * in every log, then creates the crash campaign's accounts and runs the
  * crash campaign's workload (tests/crash/crash_workload.c) with settings of
  * its own. Intents and acknowledgements are appended to the same log as the
- * writes (ES_PL_LOG), so a cut knows which commits were acknowledged.
+ * writes (ES_PL_LOG), so a cut knows which commits were acknowledged; the
+ * "readers" workload also notes each log head another process has read.
  *
  * Usage: pl_workload KIND DIR SEED     (KIND: see workloads[] below)
  * Exit status 0 when every operation ran (refusals of the bank's rules and
@@ -13,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,28 +22,69 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "pl_log.h"
 
 typedef struct workload {
 	const char *name;
 	int procs;             /* processes appending at once after the setup */
+	int reader;            /* and a process reading the log's head meanwhile */
 	cr_workload_opts opts; /* dir, seed, fd and cycle filled in */
 } workload;
 
 static const workload workloads[] = {
 	/* single appends and batches, one thread: each commit alone */
-	{ "appends", 1, { .threads = 1, .ops = 40 } },
+	{ "appends", 1, 0, { .threads = 1, .ops = 40 } },
 	/* bank commands only: transfers (two streams), deposits, withdrawals,
 	 * enough of them that accounts cross their snapshot interval (100) */
-	{ "snapshots", 1, { .threads = 1, .ops = 300, .commands_only = 1 } },
+	{ "snapshots", 1, 0, { .threads = 1, .ops = 300, .commands_only = 1 } },
 	/* four threads: their commits are group-committed */
-	{ "group", 1, { .threads = 4, .ops = 25 } },
+	{ "group", 1, 0, { .threads = 4, .ops = 25 } },
 	/* a second process appends to the same store at the same time */
-	{ "procs", 2, { .threads = 2, .ops = 20 } },
+	{ "procs", 2, 0, { .threads = 2, .ops = 20 } },
 	/* a 256 KiB map and large events: the map doubles several times */
-	{ "growth", 1, { .threads = 2, .ops = 25, .map_size = 256 << 10, .filler_min = 3000 } },
+	{ "growth", 1, 0, { .threads = 2, .ops = 25, .map_size = 256 << 10, .filler_min = 3000 } },
+	/* another process notes each log head it reads: a cut must keep it */
+	{ "readers", 1, 1, { .threads = 3, .ops = 20 } },
 };
 
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
+
+/* The reader: notes "seen <position>" (a PL_NOTE) each time the log's head
+ * it reads has moved, until killed. A note is written after the read, so a
+ * cut after it must keep that position: what a reader saw was durable. */
+__attribute__((noreturn))
+static void reader(const char *dir, int fd)
+{
+	es_open_options o = ES_OPEN_OPTIONS_INIT;
+	es_db *db;
+	uint64_t seen = 0;
+	o.read_only = 1;
+	if (es_db_open(&db, dir, &o) != 0) {
+		fprintf(stderr, "pl_workload: the reader cannot open '%s': %s\n", dir, es_error_last()->message);
+		_exit(1);
+	}
+	for (;;) {
+		es_read *rd;
+		uint64_t head = 0;
+		if (es_read_begin(&rd, db) != 0)
+			_exit(1);
+		es_log_head(&head, rd);
+		es_read_end(rd);
+		if (head > seen) {
+			char buf[sizeof(pl_rec) + 32];
+			pl_rec r;
+			memset(&r, 0, sizeof r);
+			r.magic = PL_MAGIC;
+			r.kind = PL_NOTE;
+			r.len = (uint64_t)snprintf(buf + sizeof r, 32, "seen %llu", (unsigned long long)head);
+			r.pid = (uint32_t)getpid();
+			memcpy(buf, &r, sizeof r);
+			if (write(fd, buf, sizeof r + r.len) != (ssize_t)(sizeof r + r.len))
+				_exit(1);
+			seen = head;
+		}
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -65,7 +108,11 @@ int main(int argc, char **argv)
 	}
 	if (cr_setup(NULL, argv[2], fd) != 0)
 		return 1;
+	int writers = w->procs;
 	uint64_t seed = strtoull(argv[3], NULL, 0);
+	pid_t reader_pid = -1;
+	if (w->reader && (reader_pid = fork()) == 0)
+		reader(argv[2], fd);
 	for (int p = 0; p < w->procs; p++) {
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -82,8 +129,16 @@ int main(int argc, char **argv)
 		}
 	}
 	int ok = 1, status;
-	while (wait(&status) > 0)
+	pid_t pid;
+	while ((pid = wait(&status)) > 0) {
+		if (pid == reader_pid) {
+			ok &= WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+			continue;
+		}
 		ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (reader_pid > 0 && --writers == 0)
+			kill(reader_pid, SIGTERM); /* the writers are done */
+	}
 	if (!ok)
 		fprintf(stderr, "pl_workload: a '%s' process failed\n", w->name);
 	return ok ? 0 : 1;

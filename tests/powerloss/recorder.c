@@ -92,7 +92,7 @@ static void init(void)
 	const char *base = slash ? slash + 1 : tmp;
 	if (strlen(base) >= sizeof store_base)
 		return;
-	snprintf(store_base, sizeof store_base, "%s", base);
+	memcpy(store_base, base, strlen(base) + 1);
 	if (slash == tmp)
 		snprintf(parent_real, sizeof parent_real, "/");
 	else if (slash) {
@@ -112,7 +112,7 @@ static void init(void)
  * pass). */
 static int classify(int dirfd, const char *path, char name[256])
 {
-	char buf[PATH_MAX], real[PATH_MAX];
+	char buf[2 * PATH_MAX], real[PATH_MAX];
 	if (!active || !path)
 		return T_NONE;
 	if (path[0] != '/' && dirfd != AT_FDCWD)

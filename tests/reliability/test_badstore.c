@@ -4,7 +4,8 @@
  * says what is wrong and where, never crash. A store written by a newer
  * format version, a plain file, a directory holding garbage, a store whose
  * data file was truncated (which LMDB alone would fault on with SIGBUS), and
- * an empty data file opened read-only. The engine suite covers the
+ * an empty data file opened read-only, and damaged LMDB pages (es-check
+ * reports them rather than dying in LMDB). The engine suite covers the
  * library's codes for the first three; the last two are checked here too.
  */
 #define _GNU_SOURCE
@@ -186,6 +187,23 @@ START_TEST(empty_data_file_is_no_store_to_read)
 }
 END_TEST
 
+/* Pages damaged where the disk lost a flush: es-check says where, exit 1. */
+START_TEST(damaged_pages_through_es_check)
+{
+	char *check[] = { ES_CHECK_BIN, "--db", (char *)rt_store_path(), NULL };
+	bs_run r;
+	es_db *db = rt_open(rt_store_path(), 0);
+	for (int i = 0; i < 10; i++)
+		es_test_fill(db, "evpage", 300);
+	es_db_close(db);
+	ck_assert_int_gt(es_test_damage_leaves(rt_store_path(), "evpage"), 0);
+	bs_exec(&r, check);
+	ck_assert_msg(r.exit_code == 1 && strstr(r.out, "the store's B-tree is damaged at table 'events'") &&
+	              strstr(r.out, "1 problem"), "es-check: exit %d, stdout '%s', stderr '%s'",
+	              r.exit_code, r.out, r.err);
+}
+END_TEST
+
 TCase *es_tc_badstore(void)
 {
 	TCase *tc = tcase_create("badstore");
@@ -195,6 +213,7 @@ TCase *es_tc_badstore(void)
 	tcase_add_test(tc, garbage_through_the_tools);
 	tcase_add_test(tc, truncated_store_is_corrupt_not_a_crash);
 	tcase_add_test(tc, empty_data_file_is_no_store_to_read);
+	tcase_add_test(tc, damaged_pages_through_es_check);
 	tcase_set_timeout(tc, 600);
 	return tc;
 }

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +139,61 @@ uint64_t es_test_random(uint64_t *state)
 int64_t es_test_random_between(uint64_t *state, int64_t lo, int64_t hi)
 {
 	return lo + (int64_t)(es_test_random(state) % (uint64_t)(hi - lo + 1));
+}
+
+void es_test_fill(es_db *db, const char *stream, size_t count)
+{
+	es_event_data *evs = calloc(count, sizeof *evs);
+	char (*payloads)[64] = calloc(count, sizeof *payloads);
+	ck_assert_ptr_nonnull(evs);
+	ck_assert_ptr_nonnull(payloads);
+	for (size_t i = 0; i < count; i++) {
+		snprintf(payloads[i], sizeof payloads[i], "%s-%zu", stream, i);
+		evs[i].type = "Filled";
+		evs[i].schema_version = 1;
+		evs[i].payload = payloads[i];
+		evs[i].payload_len = strlen(payloads[i]);
+	}
+	ck_assert_es(es_stream_append(NULL, db, stream, ES_ANY, evs, count), 0);
+	free(evs);
+	free(payloads);
+}
+
+#define LMDB_PAGE 4096
+#define LMDB_P_LEAF 0x02
+#define EVENT_PAYLOAD_AT 56 /* engine/record.h: the fixed header's size */
+
+int es_test_damage_leaves(const char *dir, const char *stream)
+{
+	char file[4200];
+	uint8_t page[LMDB_PAGE];
+	size_t len = strlen(stream);
+	snprintf(file, sizeof file, "%s/data.mdb", dir);
+	int fd = open(file, O_RDWR), n = 0;
+	ck_assert_int_ge(fd, 0);
+	for (off_t off = 2 * LMDB_PAGE; pread(fd, page, LMDB_PAGE, off) == LMDB_PAGE; off += LMDB_PAGE) {
+		/* LMDB's page header: flags at 10, lower and upper bounds at 12
+		 * and 14, node offsets from 16; a node: 8 bytes, the key, the
+		 * value. An events leaf's first key is 16 bytes (stream id,
+		 * version). Unused page space holds stale bytes, so look at a node. */
+		uint16_t flags, lower, ptr, ksize, upper = 0x0ff8;
+		memcpy(&flags, page + 10, 2);
+		memcpy(&lower, page + 12, 2);
+		memcpy(&ptr, page + 16, 2);
+		if (flags != LMDB_P_LEAF || lower <= 16 || ptr < 18 ||
+		    ptr + 8 + 16 + EVENT_PAYLOAD_AT + len + 1 > LMDB_PAGE)
+			continue;
+		memcpy(&ksize, page + ptr + 6, 2);
+		const uint8_t *payload = page + ptr + 8 + 16 + EVENT_PAYLOAD_AT;
+		if (ksize != 16 || memcmp(payload, stream, len) != 0 || payload[len] != '-')
+			continue;
+		lower = 0x0ff0;
+		memcpy(page + 12, &lower, 2);
+		memcpy(page + 14, &upper, 2);
+		memset(page + 16, 0xff, 64); /* the first node offsets: far past the page */
+		ck_assert_int_eq(pwrite(fd, page, LMDB_PAGE, off), LMDB_PAGE);
+		n++;
+	}
+	close(fd);
+	return n;
 }

@@ -37,6 +37,15 @@ int64_t es_test_random_between(uint64_t *state, int64_t lo, int64_t hi);
 		              es_error_last()->message);                                 \
 	} while (0)
 
+/* Appends count events to stream, payload "<stream>-<i>", in one batch. */
+void es_test_fill(es_db *db, const char *stream, size_t count);
+/* Damages, in the closed store at dir, the header of every leaf page of the
+ * events table whose first event's payload starts with "<stream>-" (as
+ * es_test_fill writes them): their bounds then claim thousands of keys at
+ * offsets past the page, which LMDB follows blindly (an IS_LEAF assertion
+ * or SIGSEGV). Returns the number of pages damaged. */
+int es_test_damage_leaves(const char *dir, const char *stream);
+
 /* Runs a suite with CK_FORK and returns a process exit status. Removes the
  * suite's temporary directory if every test passed, else prints its path. */
 int es_test_run(Suite *s);

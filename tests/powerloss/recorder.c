@@ -271,41 +271,31 @@ static mode_t open_mode(int flags, va_list ap)
 	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return do_open(AT_FDCWD, path, flags, mode, 0);
-}
+/* open and open64 are one call on a 64-bit system, as are openat and
+ * openat64; each is interposed, whichever LMDB was built to call. */
+#define OPEN_FN(name)                                                              \
+	int name(const char *path, int flags, ...)                                 \
+	{                                                                          \
+		va_list ap;                                                        \
+		va_start(ap, flags);                                               \
+		mode_t mode = open_mode(flags, ap);                                \
+		va_end(ap);                                                        \
+		return do_open(AT_FDCWD, path, flags, mode, 0);                    \
+	}
+#define OPENAT_FN(name)                                                            \
+	int name(int dirfd, const char *path, int flags, ...)                      \
+	{                                                                          \
+		va_list ap;                                                        \
+		va_start(ap, flags);                                               \
+		mode_t mode = open_mode(flags, ap);                                \
+		va_end(ap);                                                        \
+		return do_open(dirfd, path, flags, mode, 1);                       \
+	}
 
-int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return do_open(AT_FDCWD, path, flags, mode, 0);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return do_open(dirfd, path, flags, mode, 1);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return do_open(dirfd, path, flags, mode, 1);
-}
+OPEN_FN(open)
+OPEN_FN(open64)
+OPENAT_FN(openat)
+OPENAT_FN(openat64)
 
 int creat(const char *path, mode_t mode)
 {

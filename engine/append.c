@@ -12,9 +12,15 @@
 #include "db.h"
 #include "record.h"
 
+/* What an entry does: append events, or (import batches only) delete the
+ * stream at that point of the batch, so a restore's deletes commit with the
+ * events around them. */
+typedef enum entry_kind { ENTRY_APPEND = 0, ENTRY_SOFT_DELETE, ENTRY_TOMBSTONE } entry_kind;
+
 typedef struct batch_entry {
 	const char *stream;
 	int64_t expected;
+	entry_kind kind;
 	es_event_data *events;
 	size_t count;
 	uint8_t *caller_id; /* per event: 1 if the caller gave the id (set at commit) */
@@ -35,6 +41,7 @@ struct es_batch {
 	size_t n_snaps, cap_snaps;
 	es_append_result *results;
 	bool import;  /* keep the caller's recorded_at */
+	uint64_t first_position; /* import: the position the first event must get (0: any) */
 };
 
 int es_batch_new(es_batch **out, es_db *db)
@@ -67,7 +74,7 @@ void es_batch_free(es_batch *b)
 	es_free(b);
 }
 
-static int check_event(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
+int es__event_check(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
 {
 	size_t tlen = ev->type ? strlen(ev->type) : 0;
 	if (tlen == 0 || tlen > ES_TYPE_NAME_MAX)
@@ -102,11 +109,29 @@ int es_batch_append(es_batch *b, const char *stream, int64_t expected,
 		return es__error_set(ES_EINVAL, "stream '%s': %lld is not an expected version", stream,
 		                     (long long)expected);
 	for (size_t i = 0; i < count; i++)
-		if ((rc = check_event(b->db, stream, i, &events[i])))
+		if ((rc = es__event_check(b->db, stream, i, &events[i])))
 			return rc;
 	if ((rc = es__array_grow((void **)&b->entries, &b->cap, b->n, sizeof *b->entries, "es_batch_append")))
 		return rc;
-	b->entries[b->n++] = (batch_entry){ stream, expected, events, count, NULL };
+	b->entries[b->n++] = (batch_entry){ stream, expected, ENTRY_APPEND, events, count, NULL };
+	return 0;
+}
+
+int es__batch_delete(es_batch *b, const char *stream, int64_t expected, bool tombstone)
+{
+	int rc = es__check_stream_name(stream);
+	if (rc || (rc = es__array_grow((void **)&b->entries, &b->cap, b->n, sizeof *b->entries,
+	                               "queueing a stream delete")))
+		return rc;
+	b->entries[b->n++] = (batch_entry){ stream, expected, tombstone ? ENTRY_TOMBSTONE : ENTRY_SOFT_DELETE,
+	                                    NULL, 0, NULL };
+	return 0;
+}
+
+int es__batch_import_at(es_batch *b, uint64_t first_position)
+{
+	b->import = true;
+	b->first_position = first_position;
 	return 0;
 }
 
@@ -380,6 +405,11 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 
 static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 {
+	if (e->kind != ENTRY_APPEND) {
+		res->first_version = res->head_version = -1;
+		res->replayed = 0;
+		return es__stream_delete_txn(cs->txn, cs->db, e->stream, e->expected, e->kind == ENTRY_TOMBSTONE);
+	}
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(cs->txn, cs->db, e->stream, &rec);
 	bool exists = rc == 0;
@@ -448,6 +478,12 @@ static int apply_batch(commit_state *cs, es_batch *b)
 		rc = es__meta_get_u64(cs->txn, cs->db, "next_stream_id", &cs->newest_stream, 1);
 	cs->newest_stream--; /* 0 when there is none: stream ids start at 1 */
 	uint64_t first_position = cs->next_position;
+	/* An importer checked its positions against what it read before; a
+	 * writer that appended since would shift them all, so refuse instead. */
+	if (!rc && b->first_position && b->first_position != first_position)
+		return es__error_set(ES_ECONFLICT, "import: the store's next position is %llu, not %llu: "
+		                     "another writer appended meanwhile", (unsigned long long)first_position,
+		                     (unsigned long long)b->first_position);
 	for (size_t i = 0; !rc && i < b->n; i++)
 		rc = append_entry(cs, &b->entries[i], &b->results[i]);
 	if (!rc)

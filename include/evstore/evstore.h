@@ -9,6 +9,7 @@
 
 #include <evstore/errors.h>
 #include <evstore/engine.h>
+#include <evstore/import.h>
 #include <evstore/check.h>
 #include <evstore/upcaster.h>
 #include <evstore/snapshot.h>

@@ -1,0 +1,65 @@
+/*
+ * import_int.h - what import.c and import_index.c share: the importer's
+ * stream table, the id index of the batch being built, and the blocks
+ * holding that batch's bytes. Private to the engine.
+ */
+#ifndef ES_IMPORT_INT_H
+#define ES_IMPORT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evstore/engine.h"
+
+/* A stream as the import stands: the store's record, then every event and
+ * delete queued after it. */
+typedef struct es__import_stream {
+	char *name;
+	int64_t head;          /* -1: no events */
+	int64_t first_visible;
+	bool soft_deleted, tombstoned;
+	/* A state given by es_import_stream_state, replayed when the head gets there. */
+	bool declared;
+	es_stream_state want_state;
+	int64_t want_head, want_first;
+} es__import_stream;
+
+typedef struct es__import_streams {
+	es__import_stream **slots;
+	size_t n, cap;          /* cap is a power of two */
+} es__import_streams;
+
+es__import_stream *es__import_stream_find(es__import_streams *t, const char *name);
+/* A new entry for name (not in the table); 0 or ES_ENOMEM. */
+int es__import_stream_add(es__import_stream **out, es__import_streams *t, const char *name);
+void es__import_streams_free(es__import_streams *t);
+
+/* The ids of the events queued in the batch, indexing its events array. */
+typedef struct es__import_ids {
+	uint32_t *slots;
+	size_t cap;
+} es__import_ids;
+
+int es__import_ids_init(es__import_ids *s, size_t max);
+const es_event_data *es__import_ids_find(const es__import_ids *s, const es_event_data *events,
+                                         const uint8_t id[16]);
+void es__import_ids_add(es__import_ids *s, const uint8_t id[16], size_t index);
+void es__import_ids_clear(es__import_ids *s);
+
+typedef struct es__import_block {
+	unsigned char *data;
+	size_t size, used;
+} es__import_block;
+
+/* Copies of the queued events' strings, payloads and metadata; reset per batch. */
+typedef struct es__import_bytes {
+	es__import_block blocks[64];
+	size_t n, cur;
+} es__import_bytes;
+
+void *es__import_bytes_alloc(es__import_bytes *b, size_t n);
+void es__import_bytes_reset(es__import_bytes *b);
+void es__import_bytes_free(es__import_bytes *b);
+
+#endif

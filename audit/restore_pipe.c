@@ -18,7 +18,7 @@
 #include "restore_int.h"
 
 #define CHUNK_EVENTS 2048
-#define CHUNKS 4
+#define CHUNKS 8
 #define CHUNK_ARENA ((size_t)1 << 20)
 #define ES__ESTOPPED (-1002) /* the importer gave up: the parser just stops */
 

@@ -42,6 +42,7 @@ struct es_batch {
 	es_append_result *results;
 	bool import;  /* keep the caller's recorded_at */
 	uint64_t first_position; /* import: the position the first event must get (0: any) */
+	bool ids_checked; /* the importer found every id new: skip the lookups */
 };
 
 int es_batch_new(es_batch **out, es_db *db)
@@ -132,6 +133,11 @@ int es__batch_import_at(es_batch *b, uint64_t first_position)
 {
 	b->import = true;
 	b->first_position = first_position;
+	/* The importer checked each id against the store as of first_position
+	 * and against the batch: with positions unchanged at commit no writer
+	 * came between, so a lookup per id would only repeat it. The id index
+	 * is still written with MDB_NOOVERWRITE, which catches anything else. */
+	b->ids_checked = first_position != 0;
 	return 0;
 }
 
@@ -226,6 +232,7 @@ typedef struct commit_state {
 	es_db *db;
 	MDB_txn *txn;
 	bool import;
+	bool ids_checked;
 	int64_t now;
 	int64_t at;          /* the batch's commit time, shared by all its events */
 	uint64_t clock_hw;
@@ -420,7 +427,7 @@ static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 	res->replayed = 0;
 	if (exists && (rec.flags & ES_SF_TOMBSTONED))
 		return es__error_set(ES_EDELETED, "stream '%s' is tombstoned", e->stream);
-	if ((rc = check_replay(cs, e, exists ? &rec : NULL)) != 0) {
+	if (!cs->ids_checked && (rc = check_replay(cs, e, exists ? &rec : NULL)) != 0) {
 		if (rc == 1) {
 			res->first_version = e->events[0].version;
 			res->replayed = 1;
@@ -497,7 +504,8 @@ static int apply_batch(commit_state *cs, es_batch *b)
 
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
-	commit_state cs = { .db = db, .txn = txn, .import = b->import, .now = es__clock_now(db) };
+	commit_state cs = { .db = db, .txn = txn, .import = b->import, .ids_checked = b->ids_checked,
+	                     .now = es__clock_now(db) };
 	int rc = apply_batch(&cs, b);
 	MDB_cursor *ends[] = { cs.end_events, cs.end_log, cs.end_ids };
 	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
@@ -519,7 +527,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 	/* Ids are checked once assigned: an event shared by two entries of a
 	 * batch gets one generated id, which must count as a duplicate. */
 	int rc = assign_ids(b);
-	if (!rc)
+	if (!rc && !b->ids_checked)
 		rc = check_unique_ids(b);
 	if (!rc)
 		rc = es__group_commit(b->db, b);

@@ -14,5 +14,6 @@
 #include <evstore/upcaster.h>
 #include <evstore/snapshot.h>
 #include <evstore/aggregate.h>
+#include <evstore/migrate.h>
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * jsonpb.c - JSON back to a protobuf message, for es_load: the inverse of
+ * jsonpb.c - JSON back to a protobuf message, for es_restore: the inverse of
  * pbjson.c, again driven by the descriptor alone. Everything is allocated
  * from an arena, which the loader resets per batch.
  *

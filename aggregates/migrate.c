@@ -198,24 +198,29 @@ static int run(migration *m)
 	return rc;
 }
 
+static int check_args(es_db *src, es_db *dst, const es_migrate_options **opts,
+                      const es_migrate_options *defaults)
+{
+	int rc = es__options_pick((const void **)opts, defaults, ES_MIGRATE_OPTIONS_VERSION, "es_migrate");
+	if (rc == 0 && (!src || !dst))
+		rc = es_error_set(ES_EINVAL, "es_migrate: src and dst are required");
+	if (rc == 0 && (*opts)->snapshot_type_count && !(*opts)->snapshot_types)
+		rc = es_error_set(ES_EINVAL, "es_migrate: snapshot_types is NULL");
+	return rc;
+}
+
 int es_migrate(es_migrate_stats *out, es_db *src, es_db *dst, const es_migrate_options *opts)
 {
 	es_migrate_options defaults = ES_MIGRATE_OPTIONS_INIT;
+	migration m = { .src = src, .dst = dst };
+	int rc = check_args(src, dst, &opts, &defaults);
+	m.o = opts;
+	if (rc == 0) {
+		es_arena_init(&m.scratch, NULL, 0);
+		rc = run(&m);
+		es_arena_release(&m.scratch);
+	}
 	if (out)
-		memset(out, 0, sizeof *out);
-	if (!src || !dst)
-		return es_error_set(ES_EINVAL, "es_migrate: src and dst are required");
-	if (!opts)
-		opts = &defaults;
-	if (opts->version != ES_MIGRATE_OPTIONS_VERSION)
-		return es_error_set(ES_EINVAL, "es_migrate: unknown options version %u", opts->version);
-	if (opts->snapshot_type_count && !opts->snapshot_types)
-		return es_error_set(ES_EINVAL, "es_migrate: snapshot_types is NULL");
-	migration m = { .src = src, .dst = dst, .o = opts };
-	es_arena_init(&m.scratch, NULL, 0);
-	int rc = run(&m);
-	es_arena_release(&m.scratch);
-	if (out)
-		*out = m.st;
+		*out = m.st; /* what was copied, on failure too */
 	return rc;
 }

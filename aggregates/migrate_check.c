@@ -78,15 +78,13 @@ static int check_stream(const char *stream, void *user_data)
 {
 	checker *k = user_data;
 	es_stream_info si;
-	int rc = es_stream_info_get(&si, k->src, stream);
-	if (rc)
-		return rc;
 	k->st.streams++;
-	for (size_t j = 0; j < k->st.times; j++)
+	int rc = es_stream_info_get(&si, k->src, stream);
+	for (size_t j = 0; rc == 0 && j < k->st.times; j++)
 		compare_at(k, stream, k->times[j]);
-	if (si.last_recorded_at)
+	if (rc == 0 && si.last_recorded_at) /* and as of its own last event */
 		compare_at(k, stream, si.last_recorded_at);
-	return 0;
+	return rc;
 }
 
 /* Every stream of the source has the same record in the copy. */

@@ -233,14 +233,11 @@ int es_restore(es_restore_stats *out, es_db *db, FILE *in, const es_restore_opti
 	es_restore_options defaults = ES_RESTORE_OPTIONS_INIT;
 	if (out)
 		memset(out, 0, sizeof *out);
-	if (!db || !in)
-		return es_error_set(ES_EINVAL, "es_restore: db and in are required");
-	if (!opts)
-		opts = &defaults;
-	if (opts->version != ES_RESTORE_OPTIONS_VERSION)
-		return es_error_set(ES_EINVAL, "es_restore: unknown options version %u", opts->version);
+	int rc = es__options_pick((const void **)&opts, &defaults, ES_RESTORE_OPTIONS_VERSION, "es_restore");
+	if (rc || !db || !in)
+		return rc ? rc : es_error_set(ES_EINVAL, "es_restore: db and in are required");
 	es_audit__restorer r = { .db = db, .o = opts };
-	int rc = run(&r, in);
+	rc = run(&r, in);
 	if (out)
 		*out = r.st;
 	for (size_t i = 0; i < r.n_states; i++)

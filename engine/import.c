@@ -415,12 +415,9 @@ int es_import_begin(es_importer **out, es_db *db, const es_import_options *opts)
 	es_import_options defaults = ES_IMPORT_OPTIONS_INIT;
 	if (out)
 		*out = NULL;
-	if (!out || !db)
-		return es_error_set(ES_EINVAL, "es_import_begin: out and db are required");
-	if (!opts)
-		opts = &defaults;
-	if (opts->version != ES_IMPORT_OPTIONS_VERSION)
-		return es_error_set(ES_EINVAL, "es_import_begin: unknown options version %u", opts->version);
+	int rc = es__options_pick((const void **)&opts, &defaults, ES_IMPORT_OPTIONS_VERSION, "es_import_begin");
+	if (rc || !out || !db)
+		return rc ? rc : es_error_set(ES_EINVAL, "es_import_begin: out and db are required");
 	if (opts->batch_events > MAX_BATCH_EVENTS)
 		return es_error_set(ES_EINVAL, "es_import_begin: batch_events %zu is over %zu",
 		                    opts->batch_events, MAX_BATCH_EVENTS);
@@ -433,7 +430,7 @@ int es_import_begin(es_importer **out, es_db *db, const es_import_options *opts)
 	imp->max_events = opts->batch_events ? opts->batch_events : ES_IMPORT_BATCH;
 	imp->max_bytes = opts->batch_bytes ? opts->batch_bytes : ES_IMPORT_BATCH_BYTES;
 	uint64_t clock = 0;
-	int rc = (imp->events = es_calloc(2 * imp->max_events + 1, sizeof *imp->events)) ? 0
+	rc = (imp->events = es_calloc(2 * imp->max_events + 1, sizeof *imp->events)) ? 0
 	         : es_error_set(ES_ENOMEM, "es_import_begin: out of memory");
 	if (rc == 0)
 		rc = es__import_ids_init(&imp->ids, 2 * imp->max_events + 1);

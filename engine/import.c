@@ -8,7 +8,9 @@
  * The importer keeps each touched stream's head as the import stands (the
  * store's record plus what is queued), so checks need no write transaction.
  * It reads the store (stream records, the id index) through one read
- * transaction, ended before every commit and begun again after it.
+ * transaction, ended whenever a batch goes to be committed and begun again
+ * at the next lookup. Batches are committed by a thread of the importer's
+ * own (import_commit.c) while the next one is built.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,33 +26,19 @@
 /* batch_events above this would make the id index absurdly large. */
 #define MAX_BATCH_EVENTS ((size_t)1 << 24)
 
-typedef enum op_kind { OP_APPEND, OP_SOFT_DELETE, OP_TOMBSTONE } op_kind;
-
-/* One entry of the batch: a run of one stream's events, or a delete. */
-typedef struct op {
-	op_kind kind;
-	es__import_stream *stream;
-	int64_t expected;
-	size_t start, count;
-} op;
-
 struct es_importer {
 	es_db *db;
 	size_t max_events, max_bytes;
-	MDB_txn *rd;              /* the store as last committed; NULL while committing */
+	MDB_txn *rd;              /* the store as last committed, for lookups */
 	uint64_t next_position;   /* the next event's */
-	uint64_t batch_position;  /* the batch's first event's */
 	int64_t last_at;          /* newest recorded_at: the store's, then the last given */
 	bool failed;              /* a commit failed: only es_import_free is left */
 	es_import_stats st;
 	es__import_streams streams;
-	es__import_ids ids;
-	es__import_bytes bytes;
-	es_event_data *events;    /* the batch's events, room for 2 * max_events */
-	size_t n_events, batch_bytes;
-	op *ops;
-	size_t n_ops, cap_ops;
-	uint64_t queued_deletes, queued_tombstones;
+	es__import_batch buf[2];
+	es__import_batch *b;      /* the batch being built: one of buf */
+	es__import_batch *flying; /* the other, while the committer has it */
+	es__import_committer committer;
 };
 
 ES__OPTIONS_INIT_FN(es_import_options_init, es_import_options, ES_IMPORT_OPTIONS_INIT,
@@ -135,61 +123,54 @@ static int stored_id(es_importer *imp, const uint8_t id[16], char name[ES_STREAM
 
 /* ---- committing a batch ---- */
 
-static void batch_reset(es_importer *imp)
+/* Waits for the batch in flight and counts it once it is committed. */
+static int land(es_importer *imp)
 {
-	imp->n_events = imp->n_ops = imp->batch_bytes = 0;
-	imp->queued_deletes = imp->queued_tombstones = 0;
-	imp->batch_position = imp->next_position;
-	es__import_ids_clear(&imp->ids);
-	es__import_bytes_reset(&imp->bytes);
-}
-
-static int build(es_batch *b, const es_importer *imp)
-{
-	int rc = es__batch_import_at(b, imp->batch_position);
-	for (size_t i = 0; rc == 0 && i < imp->n_ops; i++) {
-		const op *o = &imp->ops[i];
-		rc = o->kind == OP_APPEND
-		         ? es_batch_append(b, o->stream->name, o->expected, &imp->events[o->start], o->count)
-		         : es__batch_delete(b, o->stream->name, o->expected, o->kind == OP_TOMBSTONE);
+	int rc = es__import_committer_wait(&imp->committer);
+	es__import_batch *f = imp->flying;
+	imp->flying = NULL;
+	if (rc) {
+		imp->failed = true;
+		return rc;
 	}
-	return rc;
+	if (f) {
+		imp->st.events += f->n_events;
+		imp->st.soft_deletes += f->deletes;
+		imp->st.tombstones += f->tombstones;
+		imp->st.batches++;
+	}
+	return 0;
 }
 
+/* Hands the batch to the committer (once the one before has landed) and
+ * starts the next in the other buffer. */
 static int flush(es_importer *imp)
 {
-	if (imp->n_ops == 0)
+	if (imp->b->n_ops == 0)
 		return 0;
-	read_end(imp); /* a commit may grow the map, which waits for reads */
-	es_batch *b;
-	int rc = es_batch_new(&b, imp->db);
-	if (rc == 0 && (rc = build(b, imp)) != 0)
-		es_batch_free(b);
-	else if (rc == 0)
-		rc = es_batch_commit(b, NULL);
-	if (rc) {
-		char msg[400];
-		snprintf(msg, sizeof msg, "%s", es_error_last()->message);
-		imp->failed = true;
-		return es_error_set(rc, "import: committing positions %llu..%llu: %s",
-		                    (unsigned long long)imp->batch_position,
-		                    (unsigned long long)imp->next_position - 1, msg);
-	}
-	imp->st.events += imp->n_events;
-	imp->st.soft_deletes += imp->queued_deletes;
-	imp->st.tombstones += imp->queued_tombstones;
-	imp->st.batches++;
-	batch_reset(imp);
+	int rc = land(imp);
+	if (rc)
+		return rc;
+	/* A commit may grow the map, which waits for every read to end; the
+	 * next lookup begins a new read, which sees the store without this
+	 * batch: its ids are looked up in the batch itself meanwhile. */
+	read_end(imp);
+	imp->b->end_position = imp->next_position;
+	imp->flying = imp->b;
+	es__import_committer_put(&imp->committer, imp->flying);
+	imp->b = imp->b == &imp->buf[0] ? &imp->buf[1] : &imp->buf[0];
+	es__import_batch_reset(imp->b, imp->next_position);
 	return 0;
 }
 
 /* ---- queueing ---- */
 
-static int add_op(es_importer *imp, op_kind kind, es__import_stream *s, int64_t expected)
+static int add_op(es_importer *imp, es__import_op_kind kind, es__import_stream *s, int64_t expected)
 {
-	int rc = es__array_grow((void **)&imp->ops, &imp->cap_ops, imp->n_ops, sizeof *imp->ops, "import");
+	es__import_batch *b = imp->b;
+	int rc = es__array_grow((void **)&b->ops, &b->cap_ops, b->n_ops, sizeof *b->ops, "import");
 	if (rc == 0)
-		imp->ops[imp->n_ops++] = (op){ kind, s, expected, imp->n_events, 0 };
+		b->ops[b->n_ops++] = (es__import_op){ kind, s, expected, b->n_events, 0 };
 	return rc;
 }
 
@@ -201,22 +182,22 @@ static int settle(es_importer *imp, es__import_stream *s)
 	if (!s->declared)
 		return 0;
 	if (s->want_first > s->first_visible && s->head == s->want_first - 1 && !s->soft_deleted &&
-	    (rc = add_op(imp, OP_SOFT_DELETE, s, s->head)) == 0) {
+	    (rc = add_op(imp, ES__IMPORT_SOFT_DELETE, s, s->head)) == 0) {
 		s->soft_deleted = true;
 		s->first_visible = s->head + 1;
-		imp->queued_deletes++;
+		imp->b->deletes++;
 	}
 	if (rc == 0 && s->want_state == ES_STREAM_TOMBSTONED && !s->tombstoned && s->head == s->want_head &&
-	    s->first_visible == s->want_first && (rc = add_op(imp, OP_TOMBSTONE, s, ES_ANY)) == 0) {
+	    s->first_visible == s->want_first && (rc = add_op(imp, ES__IMPORT_TOMBSTONE, s, ES_ANY)) == 0) {
 		s->tombstoned = true;
-		imp->queued_tombstones++;
+		imp->b->tombstones++;
 	}
 	return rc;
 }
 
 static void *copy(es_importer *imp, const void *p, size_t n, bool nul)
 {
-	unsigned char *c = es__import_bytes_alloc(&imp->bytes, n + nul);
+	unsigned char *c = es__import_bytes_alloc(&imp->b->bytes, n + nul);
 	if (c) {
 		if (n)
 			memcpy(c, p, n);
@@ -230,7 +211,7 @@ static void *copy(es_importer *imp, const void *p, size_t n, bool nul)
 static int copy_event(es_importer *imp, es_event_data *d, const es_imported_event *ev)
 {
 	size_t total = ev->payload_len, n = ev->metadata_count;
-	es_metadata *md = n ? es__import_bytes_alloc(&imp->bytes, n * sizeof *md) : NULL;
+	es_metadata *md = n ? es__import_bytes_alloc(&imp->b->bytes, n * sizeof *md) : NULL;
 	bool ok = !n || md;
 	for (size_t i = 0; i < n && ok; i++) {
 		size_t kl = strlen(ev->metadata[i].key), vl = strlen(ev->metadata[i].value);
@@ -244,22 +225,23 @@ static int copy_event(es_importer *imp, es_event_data *d, const es_imported_even
 	d->payload = copy(imp, ev->payload, ev->payload_len, false);
 	if (!ok || !d->type || !d->payload)
 		return refuse(ev, ES_ENOMEM, "out of memory");
-	imp->batch_bytes += total;
+	imp->b->bytes_used += total;
 	return 0;
 }
 
 static int queue(es_importer *imp, es__import_stream *s, const es_imported_event *ev, const es_event_data *in)
 {
-	es_event_data *d = &imp->events[imp->n_events];
+	es__import_batch *b = imp->b;
+	es_event_data *d = &b->events[b->n_events];
 	*d = *in;
 	int rc = copy_event(imp, d, ev);
-	op *last = imp->n_ops ? &imp->ops[imp->n_ops - 1] : NULL;
-	if (rc == 0 && !(last && last->kind == OP_APPEND && last->stream == s))
-		rc = add_op(imp, OP_APPEND, s, ev->version == 0 ? ES_NO_STREAM : ev->version - 1);
+	es__import_op *last = b->n_ops ? &b->ops[b->n_ops - 1] : NULL;
+	if (rc == 0 && !(last && last->kind == ES__IMPORT_APPEND && last->stream == s))
+		rc = add_op(imp, ES__IMPORT_APPEND, s, ev->version == 0 ? ES_NO_STREAM : ev->version - 1);
 	if (rc)
 		return rc;
-	imp->ops[imp->n_ops - 1].count++;
-	es__import_ids_add(&imp->ids, d->id, imp->n_events++);
+	b->ops[b->n_ops - 1].count++;
+	es__import_ids_add(&b->ids, d->id, b->n_events++);
 	s->head = ev->version;
 	s->soft_deleted = false; /* an event after a soft delete recreates the stream */
 	imp->next_position++;
@@ -277,11 +259,14 @@ static int check_id(es_importer *imp, const es_imported_event *ev)
 	es_id_format(ev->id, text);
 	if (memcmp(ev->id, zero, 16) == 0)
 		return refuse(ev, ES_EINVAL, "its id is all zero (an import keeps ids, so it needs them)");
-	const es_event_data *q = es__import_ids_find(&imp->ids, imp->events, ev->id);
-	if (q) {
-		size_t at = (size_t)(q - imp->events);
-		const op *o = imp->ops;
-		while (o->kind != OP_APPEND || at < o->start || at >= o->start + o->count)
+	/* In the batch being built, or in the one being committed. */
+	for (const es__import_batch *b = imp->b; b; b = b == imp->b ? imp->flying : NULL) {
+		const es_event_data *q = es__import_ids_find(&b->ids, b->events, ev->id);
+		if (!q)
+			continue;
+		size_t at = (size_t)(q - b->events);
+		const es__import_op *o = b->ops;
+		while (o->kind != ES__IMPORT_APPEND || at < o->start || at >= o->start + o->count)
 			o++;
 		return refuse(ev, ES_EDUPLICATE, "event id %s was given before in this import (stream '%s' "
 		              "version %lld)", text, o->stream->name, (long long)q->version);
@@ -353,8 +338,9 @@ int es_import_event(es_importer *imp, const es_imported_event *ev)
 		return rc;
 	/* A batch ends between source commits (events sharing a recorded_at)
 	 * unless it grows to twice its size. */
-	bool full = imp->n_events >= imp->max_events || imp->batch_bytes >= imp->max_bytes;
-	bool hard = imp->n_events >= 2 * imp->max_events || imp->batch_bytes >= 2 * imp->max_bytes;
+	const es__import_batch *b = imp->b;
+	bool full = b->n_events >= imp->max_events || b->bytes_used >= imp->max_bytes;
+	bool hard = b->n_events >= 2 * imp->max_events || b->bytes_used >= 2 * imp->max_bytes;
 	if (((full && ev->recorded_at != imp->last_at) || hard) && (rc = flush(imp)))
 		return rc;
 	return queue(imp, s, ev, &d);
@@ -430,10 +416,12 @@ int es_import_begin(es_importer **out, es_db *db, const es_import_options *opts)
 	imp->max_events = opts->batch_events ? opts->batch_events : ES_IMPORT_BATCH;
 	imp->max_bytes = opts->batch_bytes ? opts->batch_bytes : ES_IMPORT_BATCH_BYTES;
 	uint64_t clock = 0;
-	rc = (imp->events = es_calloc(2 * imp->max_events + 1, sizeof *imp->events)) ? 0
-	         : es_error_set(ES_ENOMEM, "es_import_begin: out of memory");
+	imp->b = &imp->buf[0];
+	rc = es__import_batch_init(&imp->buf[0], imp->max_events);
 	if (rc == 0)
-		rc = es__import_ids_init(&imp->ids, 2 * imp->max_events + 1);
+		rc = es__import_batch_init(&imp->buf[1], imp->max_events);
+	if (rc == 0)
+		rc = es__import_committer_start(&imp->committer, db);
 	if (rc == 0)
 		rc = read_begin(imp);
 	if (rc == 0)
@@ -445,7 +433,8 @@ int es_import_begin(es_importer **out, es_db *db, const es_import_options *opts)
 		return rc;
 	}
 	imp->last_at = (int64_t)clock;
-	imp->batch_position = imp->st.first_position = imp->next_position;
+	imp->st.first_position = imp->next_position;
+	es__import_batch_reset(imp->b, imp->next_position);
 	*out = imp;
 	return 0;
 }
@@ -474,9 +463,9 @@ int es_import_finish(es_importer *imp, es_import_stats *out)
 	if (!imp)
 		return es_error_set(ES_EINVAL, "es_import_finish: imp is required");
 	int rc = imp->failed ? failed_before() : check_settled(imp);
-	if (rc == 0)
-		rc = flush(imp);
-	imp->st.next_position = imp->batch_position;
+	if (rc == 0 && (rc = flush(imp)) == 0)
+		rc = land(imp);
+	imp->st.next_position = imp->st.first_position + imp->st.events;
 	if (out)
 		*out = imp->st;
 	es_import_free(imp);
@@ -488,10 +477,9 @@ void es_import_free(es_importer *imp)
 	if (!imp)
 		return;
 	read_end(imp);
+	es__import_committer_stop(&imp->committer); /* a commit under way finishes */
 	es__import_streams_free(&imp->streams);
-	es_free(imp->ids.slots);
-	es__import_bytes_free(&imp->bytes);
-	es_free(imp->events);
-	es_free(imp->ops);
+	es__import_batch_free(&imp->buf[0]);
+	es__import_batch_free(&imp->buf[1]);
 	es_free(imp);
 }

@@ -6,6 +6,7 @@
 #ifndef ES_IMPORT_INT_H
 #define ES_IMPORT_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,5 +62,53 @@ typedef struct es__import_bytes {
 void *es__import_bytes_alloc(es__import_bytes *b, size_t n);
 void es__import_bytes_reset(es__import_bytes *b);
 void es__import_bytes_free(es__import_bytes *b);
+
+typedef enum es__import_op_kind { ES__IMPORT_APPEND, ES__IMPORT_SOFT_DELETE, ES__IMPORT_TOMBSTONE } es__import_op_kind;
+
+/* One entry of a batch: a run of one stream's events, or a delete. */
+typedef struct es__import_op {
+	es__import_op_kind kind;
+	es__import_stream *stream;
+	int64_t expected;
+	size_t start, count;
+} es__import_op;
+
+/* A batch being built or committed: events, entries, ids and bytes. */
+typedef struct es__import_batch {
+	es_event_data *events;  /* room for 2 * max_events */
+	size_t n_events, bytes_used;
+	es__import_op *ops;
+	size_t n_ops, cap_ops;
+	es__import_ids ids;
+	es__import_bytes bytes;
+	uint64_t first_position, end_position; /* [first, end) */
+	uint64_t deletes, tombstones;
+} es__import_batch;
+
+int es__import_batch_init(es__import_batch *b, size_t max_events);
+void es__import_batch_reset(es__import_batch *b, uint64_t first_position);
+void es__import_batch_free(es__import_batch *b);
+
+/* The thread that commits one batch while the next is built: commits are
+ * mostly waiting for the disk and LMDB's work, the checks mostly lookups. */
+typedef struct es__import_committer {
+	es_db *db;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	es__import_batch *job;  /* in flight, or NULL */
+	bool started, quit, done;
+	int rc;
+	char msg[512];
+} es__import_committer;
+
+int es__import_committer_start(es__import_committer *c, es_db *db);
+/* Hands b to the thread; the previous job must have been waited for. */
+void es__import_committer_put(es__import_committer *c, es__import_batch *b);
+/* Waits for the job in flight (if any): 0, or its error, with its message
+ * set on this thread. */
+int es__import_committer_wait(es__import_committer *c);
+/* Waits, then ends the thread. */
+void es__import_committer_stop(es__import_committer *c);
 
 #endif

@@ -12,13 +12,16 @@
  * ids and recorded_at, or the restore stops. A pipe is spooled to a
  * temporary file first, since it cannot be read twice.
  *
- * The second pass runs on two threads (restore_pipe.c): one reads, verifies
- * and parses, the calling thread imports and commits.
+ * The second pass runs on a thread of its own (restore_pipe.c), which
+ * reads, verifies and parses while the calling thread imports; when the
+ * file can be opened twice it starts during the first pass and parses
+ * ahead, but nothing reaches the importer before the first pass is done.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "es_alloc.h"
@@ -194,6 +197,50 @@ static int declare_states(es_audit__restorer *r)
 	return 0;
 }
 
+/* The same file opened a second time, at start, so that the second pass can
+ * read it while the first does; NULL when it cannot be (a memory stream). */
+static FILE *reopen(FILE *in, off_t start)
+{
+	char path[64];
+	struct stat a, b;
+	int fd = fileno(in);
+	if (fd < 0 || fstat(fd, &a) != 0 || !S_ISREG(a.st_mode))
+		return NULL;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	FILE *f = fopen(path, "r");
+	if (f && (fstat(fileno(f), &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	          fseeko(f, start, SEEK_SET) != 0)) {
+		fclose(f);
+		f = NULL;
+	}
+	return f;
+}
+
+/* Both passes; the second on a thread of its own, started before the first
+ * when the file can be read twice at once. */
+static int passes(es_audit__restorer *r, FILE *in, off_t start)
+{
+	es_audit__pipe *pipe = NULL;
+	FILE *again = reopen(in, start);
+	int rc = again ? es_audit__pipe_start(&pipe, r, again) : 0;
+	if (rc == 0 && (rc = es_audit__verify(&r->st.verify, in, on_pass1, r)) == 0)
+		rc = check_restorable(&r->st.verify);
+	if (rc == 0 && !pipe && fseeko(in, start, SEEK_SET) != 0)
+		rc = es_error_set(ES_EIO, "restoring: cannot read the dump a second time: %s", strerror(errno));
+	if (rc == 0 && !pipe)
+		rc = es_audit__pipe_start(&pipe, r, in);
+	if (pipe)
+		es_audit__pipe_verified(pipe, rc == 0);
+	es_import_options io = ES_IMPORT_OPTIONS_INIT;
+	io.batch_events = r->o->batch_events;
+	if (rc == 0 && (rc = es_import_begin(&r->imp, r->db, &io)) == 0 && (rc = declare_states(r)) == 0)
+		rc = es_audit__pipe_import(pipe);
+	es_audit__pipe_end(pipe);
+	if (again)
+		fclose(again);
+	return rc;
+}
+
 static int run(es_audit__restorer *r, FILE *in)
 {
 	off_t start = ftello(in);
@@ -204,14 +251,8 @@ static int run(es_audit__restorer *r, FILE *in)
 		rc = spool(&tmp, in);
 		in = tmp;
 	}
-	if (rc == 0 && (rc = es_audit__verify(&r->st.verify, in, on_pass1, r)) == 0)
-		rc = check_restorable(&r->st.verify);
-	if (rc == 0 && fseeko(in, start, SEEK_SET) != 0)
-		rc = es_error_set(ES_EIO, "restoring: cannot read the dump a second time: %s", strerror(errno));
-	es_import_options io = ES_IMPORT_OPTIONS_INIT;
-	io.batch_events = r->o->batch_events;
-	if (rc == 0 && (rc = es_import_begin(&r->imp, r->db, &io)) == 0 && (rc = declare_states(r)) == 0)
-		rc = es_audit__restore_pipe(r, in);
+	if (rc == 0)
+		rc = passes(r, in, start);
 	es_import_stats ist = { 0 };
 	if (r->imp) {
 		int frc = rc ? 0 : es_import_finish(r->imp, &ist);

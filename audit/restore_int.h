@@ -29,9 +29,15 @@ typedef struct es_audit__restorer {
  * when malformed, ES_ENOMEM. */
 int es_audit__state_parse(es_audit__state *out, const char *rec, size_t len);
 
-/* The second pass: verifies and parses in on a thread of its own while the
- * calling thread gives the events to r->imp. 0 or the first error, whose
- * message names the line. */
-int es_audit__restore_pipe(es_audit__restorer *r, FILE *in);
+/* The second pass (restore_pipe.c): a thread that verifies and parses in
+ * from its start, parsing ahead until es_audit__pipe_verified gives the
+ * first pass's verdict; es_audit__pipe_import then gives the events to
+ * r->imp on the calling thread: 0 or the first error, naming its line.
+ * es_audit__pipe_end stops the thread (wherever it is) and frees. */
+typedef struct es_audit__pipe es_audit__pipe;
+int es_audit__pipe_start(es_audit__pipe **out, es_audit__restorer *r, FILE *in);
+void es_audit__pipe_verified(es_audit__pipe *p, bool intact);
+int es_audit__pipe_import(es_audit__pipe *p);
+void es_audit__pipe_end(es_audit__pipe *p);
 
 #endif

@@ -18,8 +18,8 @@
 #include "restore_int.h"
 
 #define CHUNK_EVENTS 2048
-#define CHUNKS 8
-#define CHUNK_ARENA ((size_t)1 << 20)
+#define CHUNKS 32                    /* enough to parse ahead through most of pass 1 */
+#define CHUNK_ARENA ((size_t)512 << 10)
 #define ES__ESTOPPED (-1002) /* the importer gave up: the parser just stops */
 
 typedef struct chunk {
@@ -34,17 +34,22 @@ typedef struct chunk {
 	struct chunk *next;
 } chunk;
 
-typedef struct pipe_ctx {
+struct es_audit__pipe {
 	es_audit__restorer *r;
 	FILE *in;
+	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	chunk *all[CHUNKS];
 	chunk *full, *full_tail, *spare;
 	bool stop;
+	int verdict;              /* the first pass's: 0 pending, 1 intact, -1 not */
 	chunk *cur;               /* the parser's */
 	uint64_t next_position;
 	size_t next_state;        /* stream-state records are checked in order */
-} pipe_ctx;
+};
+
+typedef es_audit__pipe pipe_ctx;
 
 /* ---- the queue ---- */
 
@@ -100,6 +105,17 @@ static void give_back(pipe_ctx *p, chunk *c, bool stop)
 
 /* ---- the parser's thread ---- */
 
+/* Whether the first pass found the file intact (waits for its verdict). */
+static bool verified(pipe_ctx *p)
+{
+	pthread_mutex_lock(&p->lock);
+	while (!p->verdict && !p->stop)
+		pthread_cond_wait(&p->cond, &p->lock);
+	bool ok = p->verdict > 0 && !p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
 static int check_state_record(pipe_ctx *p, const char *rec, size_t len, uint64_t line)
 {
 	es_audit__state s;
@@ -119,7 +135,7 @@ static int on_pass2(const char *rec, size_t len, es_audit__kind kind, uint64_t l
 {
 	pipe_ctx *p = user_data;
 	if (kind == ES_AUDIT_REC_STREAM)
-		return check_state_record(p, rec, len, line);
+		return verified(p) ? check_state_record(p, rec, len, line) : ES__ESTOPPED;
 	if (kind != ES_AUDIT_REC_EVENT)
 		return 0;
 	if (!p->cur && !(p->cur = take_spare(p)))
@@ -147,6 +163,8 @@ static void *parser(void *user_data)
 	pipe_ctx *p = user_data;
 	es_verify_result again;
 	int rc = es_audit__verify(&again, p->in, on_pass2, p);
+	if (rc == 0 && !verified(p))
+		rc = ES__ESTOPPED;
 	if (rc == 0 && strcmp(again.final_hash, p->r->st.verify.final_hash) != 0)
 		rc = es_error_set(ES_ECORRUPT, "the dump changed while it was restored (its final hash is "
 		                  "now %s)", again.final_hash);
@@ -176,7 +194,7 @@ static int import_chunk(es_importer *imp, const chunk *c)
 	return 0;
 }
 
-static int consume(pipe_ctx *p)
+int es_audit__pipe_import(es_audit__pipe *p)
 {
 	for (;;) {
 		chunk *c = take_full(p);
@@ -188,37 +206,67 @@ static int consume(pipe_ctx *p)
 	}
 }
 
-int es_audit__restore_pipe(es_audit__restorer *r, FILE *in)
+void es_audit__pipe_verified(es_audit__pipe *p, bool intact)
 {
-	pipe_ctx p = { .r = r, .in = in, .next_position = 1 };
-	chunk *all[CHUNKS] = { 0 };
+	pthread_mutex_lock(&p->lock);
+	p->verdict = intact ? 1 : -1;
+	p->stop |= !intact;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pipe_free(es_audit__pipe *p)
+{
+	for (int i = 0; i < CHUNKS; i++)
+		if (p->all[i]) {
+			es_arena_release(&p->all[i]->arena);
+			es_free(p->all[i]->arena_buf);
+			es_free(p->all[i]);
+		}
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	es_free(p);
+}
+
+int es_audit__pipe_start(es_audit__pipe **out, es_audit__restorer *r, FILE *in)
+{
+	es_audit__pipe *p = es_calloc(1, sizeof *p);
+	if (!p)
+		return es_error_set(ES_ENOMEM, "restoring: out of memory");
+	p->r = r;
+	p->in = in;
+	p->next_position = 1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
 	int rc = 0;
 	for (int i = 0; i < CHUNKS && rc == 0; i++) {
-		all[i] = es_calloc(1, sizeof *all[i]);
-		if (!all[i] || !(all[i]->arena_buf = es_malloc(CHUNK_ARENA))) {
+		chunk *c = p->all[i] = es_calloc(1, sizeof *c);
+		if (!c || !(c->arena_buf = es_malloc(CHUNK_ARENA)))
 			rc = es_error_set(ES_ENOMEM, "restoring: out of memory");
-			break;
+		else {
+			es_arena_init(&c->arena, c->arena_buf, CHUNK_ARENA);
+			c->next = p->spare;
+			p->spare = c;
 		}
-		es_arena_init(&all[i]->arena, all[i]->arena_buf, CHUNK_ARENA);
-		all[i]->next = p.spare;
-		p.spare = all[i];
 	}
-	pthread_t t;
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.cond, NULL);
-	if (rc == 0 && pthread_create(&t, NULL, parser, &p) != 0)
+	if (rc == 0 && pthread_create(&p->thread, NULL, parser, p) != 0)
 		rc = es_error_set(ES_ENOMEM, "restoring: cannot start the parsing thread");
-	else if (rc == 0) {
-		rc = consume(&p);
-		pthread_join(t, NULL);
+	if (rc) {
+		pipe_free(p);
+		return rc;
 	}
-	pthread_cond_destroy(&p.cond);
-	pthread_mutex_destroy(&p.lock);
-	for (int i = 0; i < CHUNKS; i++)
-		if (all[i]) {
-			es_arena_release(&all[i]->arena);
-			es_free(all[i]->arena_buf);
-			es_free(all[i]);
-		}
-	return rc;
+	*out = p;
+	return 0;
+}
+
+void es_audit__pipe_end(es_audit__pipe *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true; /* a parser still running stops at its next line */
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	pipe_free(p);
 }

@@ -37,14 +37,16 @@ typedef struct fast {
 	es_arena *arena;
 } fast;
 
-static bool lit(fast *f, const char *s)
+static bool lit_n(fast *f, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	if ((size_t)(f->end - f->p) < n || memcmp(f->p, s, n) != 0)
 		return false;
 	f->p += n;
 	return true;
 }
+
+/* A literal's length is known at compile time: every line matches a dozen. */
+#define lit(f, s) lit_n((f), "" s, sizeof(s) - 1)
 
 static bool str(fast *f, const char **s, size_t *n)
 {

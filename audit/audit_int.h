@@ -259,7 +259,8 @@ bool es_audit__text_i64(int64_t *out, const char **p, const char *end);
 
 /* ---- restore_parse.c: one event record of a dump ----------------------- */
 
-/* Parses the event line rec (record `line` of the dump) into *ev, with its
+/* Parses the event line rec (record `line` of the dump, whose chain syntax
+ * es_audit__link_parse accepted: the fast path relies on its tail) into *ev, with its
  * strings, metadata and payload in arena; the payload is re-encoded through
  * descriptor when the dump decoded it. 0, or ES_ECORRUPT / ES_ESCHEMA /
  * ES_ENOMEM with a message starting "line N: ". */

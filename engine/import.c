@@ -39,6 +39,10 @@ struct es_importer {
 	es__import_batch *b;      /* the batch being built: one of buf */
 	es__import_batch *flying; /* the other, while the committer has it */
 	es__import_committer committer;
+	/* Ids given so far; with a store empty at the start and the filter
+	 * whole, "not in it" means new, with no lookup. */
+	es__import_bloom given;
+	bool empty_at_start, given_whole;
 };
 
 ES__OPTIONS_INIT_FN(es_import_options_init, es_import_options, ES_IMPORT_OPTIONS_INIT,
@@ -242,6 +246,8 @@ static int queue(es_importer *imp, es__import_stream *s, const es_imported_event
 		return rc;
 	b->ops[b->n_ops - 1].count++;
 	es__import_ids_add(&b->ids, d->id, b->n_events++);
+	if (es__import_bloom_add(&imp->given, d->id))
+		imp->given_whole = false; /* from now on every id is looked up */
 	s->head = ev->version;
 	s->soft_deleted = false; /* an event after a soft delete recreates the stream */
 	imp->next_position++;
@@ -256,9 +262,11 @@ static int check_id(es_importer *imp, const es_imported_event *ev)
 	static const uint8_t zero[16];
 	char text[ES_ID_TEXT_SIZE], where[ES_STREAM_NAME_MAX + 1];
 	int64_t version = -1;
-	es_id_format(ev->id, text);
 	if (memcmp(ev->id, zero, 16) == 0)
 		return refuse(ev, ES_EINVAL, "its id is all zero (an import keeps ids, so it needs them)");
+	if (imp->empty_at_start && imp->given_whole && !es__import_bloom_maybe(&imp->given, ev->id))
+		return 0;
+	es_id_format(ev->id, text);
 	/* In the batch being built, or in the one being committed. */
 	for (const es__import_batch *b = imp->b; b; b = b == imp->b ? imp->flying : NULL) {
 		const es_event_data *q = es__import_ids_find(&b->ids, b->events, ev->id);
@@ -434,6 +442,9 @@ int es_import_begin(es_importer **out, es_db *db, const es_import_options *opts)
 	}
 	imp->last_at = (int64_t)clock;
 	imp->st.first_position = imp->next_position;
+	/* No event, no id: positions start at 1 and every event has one. */
+	imp->empty_at_start = imp->next_position == 1;
+	imp->given_whole = true;
 	es__import_batch_reset(imp->b, imp->next_position);
 	*out = imp;
 	return 0;
@@ -481,5 +492,6 @@ void es_import_free(es_importer *imp)
 	es__import_streams_free(&imp->streams);
 	es__import_batch_free(&imp->buf[0]);
 	es__import_batch_free(&imp->buf[1]);
+	es__import_bloom_free(&imp->given);
 	es_free(imp);
 }

@@ -116,6 +116,61 @@ void es__import_ids_clear(es__import_ids *s)
 	memset(s->slots, 0, s->cap * sizeof *s->slots);
 }
 
+/* ---- every id given: a Bloom filter ---- */
+
+#define BLOOM_FIRST_LOG2 20 /* 1 Mibit: 64 Ki ids */
+#define BLOOM_PROBES 4
+
+static void probes(size_t out[BLOOM_PROBES], const uint8_t id[16], size_t bits_log2)
+{
+	uint64_t h = XXH3_64bits(id, 16), h2 = (h >> 32) | 1, mask = ((uint64_t)1 << bits_log2) - 1;
+	for (int i = 0; i < BLOOM_PROBES; i++)
+		out[i] = (size_t)((h + (uint64_t)i * h2) & mask);
+}
+
+int es__import_bloom_add(es__import_bloom *f, const uint8_t id[16])
+{
+	size_t n = f->n_layers;
+	if (n == 0 || f->layers[n - 1].n == f->layers[n - 1].cap) {
+		size_t log2 = n ? f->layers[n - 1].bits_log2 + 1 : BLOOM_FIRST_LOG2;
+		uint64_t *w = n < sizeof f->layers / sizeof f->layers[0] ? es_calloc((size_t)1 << (log2 - 6), 8) : NULL;
+		if (!w)
+			return ES_ENOMEM;
+		f->layers[n].words = w;
+		f->layers[n].bits_log2 = log2;
+		f->layers[n].n = 0;
+		f->layers[n].cap = ((size_t)1 << log2) / 16;
+		f->n_layers = ++n;
+	}
+	size_t at[BLOOM_PROBES];
+	probes(at, id, f->layers[n - 1].bits_log2);
+	for (int i = 0; i < BLOOM_PROBES; i++)
+		f->layers[n - 1].words[at[i] / 64] |= (uint64_t)1 << (at[i] % 64);
+	f->layers[n - 1].n++;
+	return 0;
+}
+
+bool es__import_bloom_maybe(const es__import_bloom *f, const uint8_t id[16])
+{
+	for (size_t l = 0; l < f->n_layers; l++) {
+		size_t at[BLOOM_PROBES];
+		bool all = true;
+		probes(at, id, f->layers[l].bits_log2);
+		for (int i = 0; i < BLOOM_PROBES && all; i++)
+			all = f->layers[l].words[at[i] / 64] >> (at[i] % 64) & 1;
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+void es__import_bloom_free(es__import_bloom *f)
+{
+	for (size_t l = 0; l < f->n_layers; l++)
+		es_free(f->layers[l].words);
+	f->n_layers = 0;
+}
+
 /* ---- the batch's bytes: blocks kept from batch to batch ---- */
 
 #define BLOCK_MIN ((size_t)4 << 20)

@@ -48,6 +48,20 @@ const es_event_data *es__import_ids_find(const es__import_ids *s, const es_event
 void es__import_ids_add(es__import_ids *s, const uint8_t id[16], size_t index);
 void es__import_ids_clear(es__import_ids *s);
 
+/* Every id given in this import, as a scalable Bloom filter (layers that
+ * double): "certainly not given" lets an import into an empty store skip
+ * every lookup for almost every event. 16 bits an id, 4 probes: about 0.2%
+ * of ids are looked up for nothing. */
+typedef struct es__import_bloom {
+	struct { uint64_t *words; size_t bits_log2, n, cap; } layers[40];
+	size_t n_layers;
+} es__import_bloom;
+
+/* 0, or ES_ENOMEM (the filter then only answers "maybe", which is safe). */
+int es__import_bloom_add(es__import_bloom *f, const uint8_t id[16]);
+bool es__import_bloom_maybe(const es__import_bloom *f, const uint8_t id[16]);
+void es__import_bloom_free(es__import_bloom *f);
+
 typedef struct es__import_block {
 	unsigned char *data;
 	size_t size, used;

@@ -271,6 +271,31 @@ START_TEST(each_refusal_named_and_harmless)
 }
 END_TEST
 
+/* Into an empty store the importer remembers every id it was given (a
+ * filter), so a repeat is caught whether its first use is committed,
+ * being committed, or queued. */
+START_TEST(repeated_ids_caught_in_every_batch)
+{
+	es_importer *imp = begin(et_db, 2);
+	uint32_t n = 0;
+	for (; n < 7; n++) {
+		es_imported_event e = imp_ev("s", n, n + 1, 100 + n, ET_T0 + n);
+		ck_assert_es(es_import_event(imp, &e), 0);
+	}
+	for (uint32_t again = 100; again < 107; again++) {
+		es_imported_event e = imp_ev("s", n, n + 1, again, ET_T0 + n);
+		ck_assert_es(es_import_event(imp, &e), ES_EDUPLICATE);
+		et_assert_msg_has("stream 's' version");
+	}
+	es_imported_event e = imp_ev("s", n, n + 1, 200, ET_T0 + n);
+	ck_assert_es(es_import_event(imp, &e), 0);
+	es_import_stats st;
+	ck_assert_es(es_import_finish(imp, &st), 0);
+	ck_assert_uint_eq(st.events, 8);
+	ck_assert_uint_eq(et_log_head(et_db), 8);
+}
+END_TEST
+
 START_TEST(stream_state_checks)
 {
 	et_append_ok(et_db, "three", ES_ANY, 3);
@@ -437,6 +462,7 @@ TCase *es_tc_import(void)
 	tcase_add_test(tc, round_trip_keeps_everything);
 	tcase_add_test(tc, batches_keep_source_commits_whole);
 	tcase_add_test(tc, each_refusal_named_and_harmless);
+	tcase_add_test(tc, repeated_ids_caught_in_every_batch);
 	tcase_add_test(tc, stream_state_checks);
 	tcase_add_test(tc, abort_leaves_the_store_as_it_was);
 	tcase_add_test(tc, import_into_a_prefix_refuses_a_restart);

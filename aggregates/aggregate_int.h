@@ -36,5 +36,11 @@ int es__check_type(const es_aggregate_type *type);
 /* Encodes a state through the type's callback. */
 int es__state_encode(uint8_t **out, size_t *len, const es_aggregate_type *type, const void *state);
 void es__state_clear(const es_aggregate_type *type, void *state);
+/* Folds stream once in db and stages into batch a snapshot at each version
+ * versions_from has one at (db itself when rebuilding, the source when
+ * migrating); versions hidden by a delete are passed over. *staged counts
+ * the snapshots staged (rebuild.c). */
+int es__snapshots_restage(size_t *staged, es_batch *batch, es_db *db, es_db *versions_from,
+                          const es_aggregate_type *type, const char *stream);
 
 #endif

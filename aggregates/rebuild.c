@@ -1,7 +1,9 @@
 /*
  * rebuild.c - rebuild every snapshot of an aggregate type from the events,
  * under the current state schema and upcaster chain. Each stream is folded
- * once in a read; the rebuilt snapshots are then written in one batch.
+ * once in a read; the rebuilt snapshots are then written in one batch. The
+ * same fold stages a migration's snapshots (migrate.c), at the versions the
+ * source store had them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,15 +62,23 @@ static int fold_collecting(stream_plan *p, void *state, es_read *rd, const es_ag
 	return rc == ES_ITEROVER ? 0 : rc;
 }
 
-static int plan_stream(stream_plan *p, es_db *db, const es_aggregate_type *type, const char *stream)
+/* The versions versions_from has snapshots at, and the states at them in db. */
+static int plan_stream(stream_plan *p, es_db *db, es_db *versions_from, const es_aggregate_type *type,
+                       const char *stream)
 {
 	es_read *rd;
-	int rc = es_read_begin(&rd, db);
+	int rc = es_read_begin(&rd, versions_from);
 	if (rc)
 		return rc;
-	void *state = es_calloc(1, type->state_size);
-	rc = state ? es_snapshot_list(&p->versions, &p->count, rd, stream)
-	           : es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
+	rc = es_snapshot_list(&p->versions, &p->count, rd, stream);
+	if (versions_from != db) {
+		es_read_end(rd);
+		if (rc == 0 && (rc = es_read_begin(&rd, db)) != 0)
+			return rc;
+	}
+	void *state = rc ? NULL : es_calloc(1, type->state_size);
+	if (rc == 0 && !state)
+		rc = es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
 	if (rc == 0 && p->count && !(p->out = es_calloc(p->count, sizeof *p->out)))
 		rc = es_error_set(ES_ENOMEM, "rebuilding snapshots: out of memory");
 	if (rc == 0 && p->count) {
@@ -81,24 +91,37 @@ static int plan_stream(stream_plan *p, es_db *db, const es_aggregate_type *type,
 	return rc;
 }
 
-static int write_plan(size_t *rebuilt, es_db *db, const es_aggregate_type *type, const char *stream,
-                      const stream_plan *p)
+int es__snapshots_restage(size_t *staged, es_batch *batch, es_db *db, es_db *versions_from,
+                          const es_aggregate_type *type, const char *stream)
+{
+	stream_plan p = { 0 };
+	es_snapshot_key key;
+	*staged = 0;
+	int rc = es__aggregate_key(&key, type);
+	if (rc == 0 && (rc = plan_stream(&p, db, versions_from, type, stream)) == ES_ENOTFOUND)
+		rc = 0; /* deleted streams have nothing to load */
+	else if (rc == ES_EDELETED)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < p.done; i++)
+		if (p.out[i].bytes && (rc = es_snapshot_stage(batch, stream, p.out[i].version, &key,
+		                                              p.out[i].bytes, p.out[i].len)) == 0)
+			++*staged;
+	plan_free(&p);
+	return rc;
+}
+
+/* One stream's snapshots, rebuilt in one transaction. */
+static int rebuild_stream(size_t *rebuilt, es_db *db, const es_aggregate_type *type, const char *stream)
 {
 	es_batch *b;
-	es_snapshot_key key;
-	int rc = es__aggregate_key(&key, type);
-	if (rc || (rc = es_batch_new(&b, db)))
-		return rc;
-	for (size_t i = 0; rc == 0 && i < p->done; i++)
-		if (p->out[i].bytes)
-			rc = es_snapshot_stage(b, stream, p->out[i].version, &key, p->out[i].bytes, p->out[i].len);
-	if (rc) {
-		es_batch_free(b);
-		return rc;
+	size_t staged = 0;
+	int rc = es_batch_new(&b, db);
+	if (rc == 0 && (rc = es__snapshots_restage(&staged, b, db, db, type, stream)) == 0 && staged) {
+		rc = es_batch_commit(b, NULL);
+		b = NULL;
+		*rebuilt += rc == 0 ? staged : 0;
 	}
-	if ((rc = es_batch_commit(b, NULL)) == 0)
-		for (size_t i = 0; i < p->done; i++)
-			*rebuilt += p->out[i].bytes != NULL;
+	es_batch_free(b);
 	return rc;
 }
 
@@ -143,15 +166,8 @@ int es_aggregate_rebuild_snapshots(size_t *rebuilt, es_db *db, const es_aggregat
 		                    "callbacks are required");
 	name_list names = { 0 };
 	rc = list_streams(&names, db, type->stream_prefix);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		stream_plan p = { 0 };
-		rc = plan_stream(&p, db, type, names.names[i]);
-		if (rc == ES_ENOTFOUND || rc == ES_EDELETED)
-			rc = 0; /* deleted streams have nothing to load */
-		else if (rc == 0)
-			rc = write_plan(rebuilt, db, type, names.names[i], &p);
-		plan_free(&p);
-	}
+	for (size_t i = 0; rc == 0 && i < names.n; i++)
+		rc = rebuild_stream(rebuilt, db, type, names.names[i]);
 	for (size_t i = 0; i < names.n; i++)
 		es_free(names.names[i]);
 	es_free(names.names);

@@ -18,6 +18,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "evstore/audit.h"
+#include "evstore/import.h"
 
 /* ---- buf.c: growable buffer ------------------------------------------ */
 
@@ -212,7 +213,7 @@ int es_audit__reader_next(es_audit__reader *r, bool *complete);
  * -1 if malformed. At most max cells are kept. */
 int es_audit__csv_split(const char *rec, size_t len, es_audit__buf *cells, int max);
 
-/* ---- verify.c: shared with load.c -------------------------------------- */
+/* ---- verify.c: shared with restore.c -------------------------------------- */
 
 /* Called for every record of a file that is verified (after its hash is
  * checked and before the next record is read); non-zero stops. */
@@ -240,5 +241,30 @@ size_t es_audit__element_size(ProtobufCType type);
  * 0, or ES_EINVAL with a message naming the field (path) that is wrong. */
 int es_audit__pb_from_json(const void **bytes, size_t *len, const ProtobufCMessageDescriptor *desc,
                            json_t *obj, es_arena *arena);
+/* Marks field f of the message at base present (optional and oneof fields). */
+void es_audit__pb_set_present(const ProtobufCFieldDescriptor *f, char *base);
+
+/* ---- jsonpb_fast.c: the same for a flat object, without jansson -------- */
+
+/* 1 with the packed message in arena, or 0: not a case this path takes
+ * (es_audit__pb_from_json then decides, errors included). */
+int es_audit__pb_from_text(const void **bytes, size_t *len, const ProtobufCMessageDescriptor *desc,
+                           const char *text, size_t text_len, es_arena *arena);
+/* Scanners over dump text at *p (before end), advancing *p on success. A
+ * string is plain ASCII without escapes (*s points into the text); numbers
+ * are canonical JSON integers. false: not that, or not that simply. */
+bool es_audit__text_string(const char **s, size_t *n, const char **p, const char *end);
+bool es_audit__text_u64(uint64_t *out, const char **p, const char *end);
+bool es_audit__text_i64(int64_t *out, const char **p, const char *end);
+
+/* ---- restore_parse.c: one event record of a dump ----------------------- */
+
+/* Parses the event line rec (record `line` of the dump, whose chain syntax
+ * es_audit__link_parse accepted: the fast path relies on its tail) into *ev, with its
+ * strings, metadata and payload in arena; the payload is re-encoded through
+ * descriptor when the dump decoded it. 0, or ES_ECORRUPT / ES_ESCHEMA /
+ * ES_ENOMEM with a message starting "line N: ". */
+int es_audit__parse_event(es_imported_event *ev, const char *rec, size_t len, uint64_t line,
+                          es_descriptor_fn descriptor, void *descriptor_user_data, es_arena *arena);
 
 #endif

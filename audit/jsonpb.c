@@ -1,5 +1,5 @@
 /*
- * jsonpb.c - JSON back to a protobuf message, for es_load: the inverse of
+ * jsonpb.c - JSON back to a protobuf message, for es_restore: the inverse of
  * pbjson.c, again driven by the descriptor alone. Everything is allocated
  * from an arena, which the loader resets per batch.
  *
@@ -235,7 +235,7 @@ static int set_repeated(ctx *c, const ProtobufCFieldDescriptor *f, json_t *v, ch
 }
 
 /* Marks an optional or oneof field present, as the dump showed it. */
-static void set_present(const ProtobufCFieldDescriptor *f, char *base)
+void es_audit__pb_set_present(const ProtobufCFieldDescriptor *f, char *base)
 {
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		uint32_t id = f->id;
@@ -263,7 +263,7 @@ static int build(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, js
 		         : set_value(c, f, v, (char *)m + f->offset);
 		if (rc)
 			return rc;
-		set_present(f, (char *)m);
+		es_audit__pb_set_present(f, (char *)m);
 	}
 	*out = m;
 	return 0;

@@ -12,9 +12,15 @@
 #include "db.h"
 #include "record.h"
 
+/* What an entry does: append events, or (import batches only) delete the
+ * stream at that point of the batch, so a restore's deletes commit with the
+ * events around them. */
+typedef enum entry_kind { ENTRY_APPEND = 0, ENTRY_SOFT_DELETE, ENTRY_TOMBSTONE } entry_kind;
+
 typedef struct batch_entry {
 	const char *stream;
 	int64_t expected;
+	entry_kind kind;
 	es_event_data *events;
 	size_t count;
 	uint8_t *caller_id; /* per event: 1 if the caller gave the id (set at commit) */
@@ -35,6 +41,8 @@ struct es_batch {
 	size_t n_snaps, cap_snaps;
 	es_append_result *results;
 	bool import;  /* keep the caller's recorded_at */
+	uint64_t first_position; /* import: the position the first event must get (0: any) */
+	bool ids_checked; /* the importer found every id new: skip the lookups */
 };
 
 int es_batch_new(es_batch **out, es_db *db)
@@ -67,7 +75,7 @@ void es_batch_free(es_batch *b)
 	es_free(b);
 }
 
-static int check_event(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
+int es__event_check(const es_db *db, const char *stream, size_t i, const es_event_data *ev)
 {
 	size_t tlen = ev->type ? strlen(ev->type) : 0;
 	if (tlen == 0 || tlen > ES_TYPE_NAME_MAX)
@@ -102,11 +110,34 @@ int es_batch_append(es_batch *b, const char *stream, int64_t expected,
 		return es__error_set(ES_EINVAL, "stream '%s': %lld is not an expected version", stream,
 		                     (long long)expected);
 	for (size_t i = 0; i < count; i++)
-		if ((rc = check_event(b->db, stream, i, &events[i])))
+		if ((rc = es__event_check(b->db, stream, i, &events[i])))
 			return rc;
 	if ((rc = es__array_grow((void **)&b->entries, &b->cap, b->n, sizeof *b->entries, "es_batch_append")))
 		return rc;
-	b->entries[b->n++] = (batch_entry){ stream, expected, events, count, NULL };
+	b->entries[b->n++] = (batch_entry){ stream, expected, ENTRY_APPEND, events, count, NULL };
+	return 0;
+}
+
+int es__batch_delete(es_batch *b, const char *stream, int64_t expected, bool tombstone)
+{
+	int rc = es__check_stream_name(stream);
+	if (rc || (rc = es__array_grow((void **)&b->entries, &b->cap, b->n, sizeof *b->entries,
+	                               "queueing a stream delete")))
+		return rc;
+	b->entries[b->n++] = (batch_entry){ stream, expected, tombstone ? ENTRY_TOMBSTONE : ENTRY_SOFT_DELETE,
+	                                    NULL, 0, NULL };
+	return 0;
+}
+
+int es__batch_import_at(es_batch *b, uint64_t first_position)
+{
+	b->import = true;
+	b->first_position = first_position;
+	/* The importer checked each id against the store as of first_position
+	 * and against the batch: with positions unchanged at commit no writer
+	 * came between, so a lookup per id would only repeat it. The id index
+	 * is still written with MDB_NOOVERWRITE, which catches anything else. */
+	b->ids_checked = first_position != 0;
 	return 0;
 }
 
@@ -201,6 +232,7 @@ typedef struct commit_state {
 	es_db *db;
 	MDB_txn *txn;
 	bool import;
+	bool ids_checked;
 	int64_t now;
 	int64_t at;          /* the batch's commit time, shared by all its events */
 	uint64_t clock_hw;
@@ -380,6 +412,11 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 
 static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 {
+	if (e->kind != ENTRY_APPEND) {
+		res->first_version = res->head_version = -1;
+		res->replayed = 0;
+		return es__stream_delete_txn(cs->txn, cs->db, e->stream, e->expected, e->kind == ENTRY_TOMBSTONE);
+	}
 	es_stream_rec rec;
 	int rc = es__stream_rec_get(cs->txn, cs->db, e->stream, &rec);
 	bool exists = rc == 0;
@@ -390,7 +427,7 @@ static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 	res->replayed = 0;
 	if (exists && (rec.flags & ES_SF_TOMBSTONED))
 		return es__error_set(ES_EDELETED, "stream '%s' is tombstoned", e->stream);
-	if ((rc = check_replay(cs, e, exists ? &rec : NULL)) != 0) {
+	if (!cs->ids_checked && (rc = check_replay(cs, e, exists ? &rec : NULL)) != 0) {
 		if (rc == 1) {
 			res->first_version = e->events[0].version;
 			res->replayed = 1;
@@ -448,6 +485,12 @@ static int apply_batch(commit_state *cs, es_batch *b)
 		rc = es__meta_get_u64(cs->txn, cs->db, "next_stream_id", &cs->newest_stream, 1);
 	cs->newest_stream--; /* 0 when there is none: stream ids start at 1 */
 	uint64_t first_position = cs->next_position;
+	/* An importer checked its positions against what it read before; a
+	 * writer that appended since would shift them all, so refuse instead. */
+	if (!rc && b->first_position && b->first_position != first_position)
+		return es__error_set(ES_ECONFLICT, "import: the store's next position is %llu, not %llu: "
+		                     "another writer appended meanwhile", (unsigned long long)first_position,
+		                     (unsigned long long)b->first_position);
 	for (size_t i = 0; !rc && i < b->n; i++)
 		rc = append_entry(cs, &b->entries[i], &b->results[i]);
 	if (!rc)
@@ -461,7 +504,8 @@ static int apply_batch(commit_state *cs, es_batch *b)
 
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
-	commit_state cs = { .db = db, .txn = txn, .import = b->import, .now = es__clock_now(db) };
+	commit_state cs = { .db = db, .txn = txn, .import = b->import, .ids_checked = b->ids_checked,
+	                     .now = es__clock_now(db) };
 	int rc = apply_batch(&cs, b);
 	MDB_cursor *ends[] = { cs.end_events, cs.end_log, cs.end_ids };
 	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
@@ -483,7 +527,7 @@ int es_batch_commit(es_batch *b, es_append_result *results)
 	/* Ids are checked once assigned: an event shared by two entries of a
 	 * batch gets one generated id, which must count as a duplicate. */
 	int rc = assign_ids(b);
-	if (!rc)
+	if (!rc && !b->ids_checked)
 		rc = check_unique_ids(b);
 	if (!rc)
 		rc = es__group_commit(b->db, b);

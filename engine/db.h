@@ -135,6 +135,17 @@ int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);
 /* ---- append.c / group.c ---- */
 /* Applies a batch's appends and snapshots inside txn. */
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *batch);
+/* Checks one event of an append (names, NULLs, size) before it is queued:
+ * 0, ES_EINVAL or ES_ETOOBIG naming the stream and the event's index i. */
+int es__event_check(const es_db *db, const char *stream, size_t i, const es_event_data *ev);
+/* Import batches (import.c): a soft delete or tombstone of stream at this
+ * point of the batch, with expected checked as es_stream_delete does; the
+ * name is borrowed until the commit. */
+int es__batch_delete(es_batch *batch, const char *stream, int64_t expected, bool tombstone);
+/* Makes the batch an import whose first event must get first_position: if
+ * the store's next position differs (another writer), the commit fails with
+ * ES_ECONFLICT and writes nothing. */
+int es__batch_import_at(es_batch *batch, uint64_t first_position);
 /* Commits a batch, grouped with concurrent commits into one transaction. */
 int es__group_commit(es_db *db, es_batch *batch);
 /* For tests. Since es_db_open: group transactions committed, and the
@@ -152,6 +163,8 @@ int es__stream_create(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec
 int es__stream_name(MDB_txn *txn, es_db *db, uint64_t id, const char **name, size_t *len);
 /* Written, and neither soft-deleted nor tombstoned. rec may be NULL. */
 bool es__stream_visible(const es_stream_rec *rec);
+/* es_stream_delete / es_stream_tombstone inside txn. */
+int es__stream_delete_txn(MDB_txn *txn, es_db *db, const char *stream, int64_t expected, bool tombstone);
 /* Checks expected against a stream record (rec NULL = never written). */
 int es__check_expected(const char *stream, const es_stream_rec *rec, int64_t expected);
 

@@ -325,27 +325,32 @@ typedef struct delete_req {
 	bool tombstone;
 } delete_req;
 
-static int delete_in_txn(es_db *db, MDB_txn *txn, void *user_data)
+int es__stream_delete_txn(MDB_txn *txn, es_db *db, const char *stream, int64_t expected, bool tombstone)
 {
-	delete_req *req = user_data;
 	es_stream_rec rec;
-	int rc = es__stream_rec_get(txn, db, req->stream, &rec);
+	int rc = es__stream_rec_get(txn, db, stream, &rec);
 	bool exists = rc == 0;
 	if (rc && rc != ES_ENOTFOUND)
 		return rc;
-	if ((rc = es__check_expected(req->stream, exists ? &rec : NULL, req->expected)))
+	if ((rc = es__check_expected(stream, exists ? &rec : NULL, expected)))
 		return rc;
-	if (req->tombstone) {
-		if (!exists && (rc = es__stream_create(txn, db, req->stream, &rec)))
+	if (tombstone) {
+		if (!exists && (rc = es__stream_create(txn, db, stream, &rec)))
 			return rc;
 		rec.flags |= ES_SF_TOMBSTONED;
 	} else {
 		if (!es__stream_visible(exists ? &rec : NULL))
-			return es__error_set(ES_ENOTFOUND, "stream '%s' not found", req->stream);
+			return es__error_set(ES_ENOTFOUND, "stream '%s' not found", stream);
 		rec.flags |= ES_SF_SOFT_DELETED;
 		rec.first_visible = rec.head + 1;
 	}
-	return es__stream_rec_put(txn, db, req->stream, &rec);
+	return es__stream_rec_put(txn, db, stream, &rec);
+}
+
+static int delete_in_txn(es_db *db, MDB_txn *txn, void *user_data)
+{
+	delete_req *req = user_data;
+	return es__stream_delete_txn(txn, db, req->stream, req->expected, req->tombstone);
 }
 
 static int stream_delete(es_db *db, const char *stream, int64_t expected, bool tombstone)

@@ -1,6 +1,6 @@
 /*
  * es-load.c - restore a store from a JSONL dump made by es-dump. A thin
- * main over es_load(): the file's hash chain is verified first and a broken
+ * main over es_restore(): the file's hash chain is verified first and a broken
  * file is refused, naming the line.
  * Exit status: 0 restored, 1 refused or failed, 2 usage.
  */
@@ -48,12 +48,10 @@ static int parse_args(const char **db, const char **file, int argc, char **argv)
 
 static int load(es_db *db, FILE *in, const char *file)
 {
-	es_load_options o = ES_LOAD_OPTIONS_INIT;
+	es_restore_options o = ES_RESTORE_OPTIONS_INIT;
 	o.descriptor = es_bank_descriptor;
-	es_load_stats st;
-	int rc = es_load(&st, db, in, &o);
-	if (rc == 0)
-		rc = es_db_sync(db);
+	es_restore_stats st;
+	int rc = es_restore(&st, db, in, &o);
 	if (rc) {
 		/* A bad file or a non-empty store is not a usage error. */
 		if (st.verify.problem != ES_VERIFY_OK)
@@ -80,10 +78,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot read '%s': %s\n", es_cli_prog, file, strerror(errno));
 		return ES_EXIT_FAIL;
 	}
-	es_open_options oo = ES_OPEN_OPTIONS_INIT;
-	oo.nosync = 1; /* one sync at the end instead of one per batch */
-	es_db *db;
-	if ((rc = es_db_open(&db, dir, &oo))) {
+	es_db *db; /* durable: each of the restore's large transactions is synced */
+	if ((rc = es_db_open(&db, dir, NULL))) {
 		es_cli_fail(rc);
 		rc = ES_EXIT_FAIL;
 	} else {

@@ -24,6 +24,21 @@ static inline int es__options_init(void *opts, const void *defaults, size_t size
 	return 0;
 }
 
+/* For a call taking options: *opts becomes defaults when NULL; then its
+ * version (every options struct's first member) must be the one this
+ * library knows. 0, or ES_EINVAL naming the function fn. */
+static inline int es__options_pick(const void **opts, const void *defaults, unsigned int known,
+                                   const char *fn)
+{
+	unsigned int version;
+	if (!*opts)
+		*opts = defaults;
+	memcpy(&version, *opts, sizeof version);
+	if (version != known)
+		return es_error_set(ES_EINVAL, "%s: unknown options version %u", fn, version);
+	return 0;
+}
+
 /* Defines es_<x>_options_init for type es_<x>_options with INIT and VERSION macros. */
 #define ES__OPTIONS_INIT_FN(fn, type, init, known)                                  \
 	int fn(type *opts, unsigned int version)                                     \

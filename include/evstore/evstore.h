@@ -9,9 +9,11 @@
 
 #include <evstore/errors.h>
 #include <evstore/engine.h>
+#include <evstore/import.h>
 #include <evstore/check.h>
 #include <evstore/upcaster.h>
 #include <evstore/snapshot.h>
 #include <evstore/aggregate.h>
+#include <evstore/migrate.h>
 
 #endif

@@ -186,7 +186,7 @@ static void dump_seed(es_db *db, const char *name, es_dump_options *o, int as_lo
 	uint8_t mode[1] = { 0 };
 	write_seed("dump_verify", name, mode, 1, text, len);
 	if (as_load)
-		write_seed("load", name, text, len, NULL, 0);
+		write_seed("restore", name, text, len, NULL, 0);
 	free(text);
 }
 

@@ -6,7 +6,7 @@
  * The file format (fields, encodings, the exact bytes hashed) is specified
  * in audit/FORMAT.md; ES_DUMP_FORMAT_VERSION names its version.
  *
- * Threads: each call works on the handles it is given; es_dump and es_load
+ * Threads: each call works on the handles it is given; es_dump and es_restore
  * may run on several threads at once with distinct FILEs. A descriptor or
  * progress callback runs on the calling thread. SHA-256 comes from OpenSSL's
  * libcrypto (it uses the CPU's SHA instructions where there are some).
@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include <evstore/engine.h>
+#include <evstore/import.h>
 #include <evstore/upcaster.h>
 
 #ifdef __cplusplus
@@ -193,53 +194,69 @@ typedef struct es_verify_result {
  */
 ES_EXTERN int es_dump_verify(es_verify_result *out, FILE *in);
 
-#define ES_LOAD_OPTIONS_VERSION 1
-/** Events per import transaction by default. */
-#define ES_LOAD_BATCH 1000
+#define ES_RESTORE_OPTIONS_VERSION 1
 
-/** How a dump is restored. Initialise with ES_LOAD_OPTIONS_INIT. */
-typedef struct es_load_options {
-	unsigned int version;          /**< ES_LOAD_OPTIONS_VERSION */
+/** How a dump is restored. Initialise with ES_RESTORE_OPTIONS_INIT. */
+typedef struct es_restore_options {
+	unsigned int version;          /**< ES_RESTORE_OPTIONS_VERSION */
 	es_descriptor_fn descriptor;   /**< re-encodes decoded data; must know every
 	                                    type the dump decoded */
 	void *descriptor_user_data;
-	size_t batch_events;           /**< events per transaction; 0: ES_LOAD_BATCH */
-} es_load_options;
+	size_t batch_events;           /**< events per transaction; 0: the importer's
+	                                    default (ES_IMPORT_BATCH) */
+} es_restore_options;
 
-#define ES_LOAD_OPTIONS_INIT { ES_LOAD_OPTIONS_VERSION, NULL, NULL, 0 }
+#define ES_RESTORE_OPTIONS_INIT { .version = ES_RESTORE_OPTIONS_VERSION }
 
-/** What a load restored. */
-typedef struct es_load_stats {
-	uint64_t events;          /**< events appended */
-	uint64_t streams;         /**< stream states restored (deletions) */
+/**
+ * Fill *opts with the defaults of ES_RESTORE_OPTIONS_INIT for the given
+ * version (pass ES_RESTORE_OPTIONS_VERSION).
+ * @return 0, or ES_EINVAL (opts NULL, or a version this library does not know).
+ */
+ES_EXTERN int es_restore_options_init(es_restore_options *opts, unsigned int version);
+
+/** What a restore wrote. */
+typedef struct es_restore_stats {
+	uint64_t events;          /**< events imported */
+	uint64_t streams;         /**< stream states restored (deletions, tombstones) */
 	es_verify_result verify;  /**< the verification of the file, done first */
-} es_load_stats;
+} es_restore_stats;
 
 /**
  * Restore a JSONL dump into an empty store: the same streams, versions, ids,
  * recorded_at, metadata, payload bytes and global positions, and the same
  * soft-deleted and tombstoned streams. The whole file is verified first (a
  * pipe is spooled to a temporary file for that), and a broken file is
- * refused before anything is written. Events are imported in batches
- * (es_batch_import), so an interrupted load leaves a prefix of the history;
- * load into a fresh directory again. Snapshots are not in dumps: they are
- * rebuilt as aggregates are loaded.
+ * refused before anything is written. Events go through the engine's
+ * importer (<evstore/import.h>), in large transactions, each durable unless
+ * the store was opened nosync; an interrupted restore leaves a prefix of the
+ * history: restore into a fresh directory again. Snapshots are not in
+ * dumps: they are rebuilt as aggregates are loaded.
+ *
+ * The call starts one thread of its own, which reads, verifies and parses
+ * the file while the calling thread imports; it ends before the call
+ * returns. The descriptor callback runs on that thread.
  *
  * @param out   counts and the verification result (may be NULL)
  * @param db    an empty store, opened for writing
  * @param in    the dump
- * @param opts  options; opts->descriptor is needed for any decoded data
+ * @param opts  options, or NULL for the defaults; opts->descriptor is needed
+ *              for any decoded data
  * @return 0, or
- *   ES_ECORRUPT the file fails verification (out->verify says where), or
- *               a line does not parse (the message names the line);
+ *   ES_ECORRUPT the file fails verification (out->verify says where), a
+ *               line does not parse, or the file changed between the passes
+ *               (the message names the line);
  *   ES_EFORMAT  not a JSONL dump, a newer format, a partial (filtered or
  *               upcast) dump, which cannot reproduce the store, or one
  *               holding bytes that are not UTF-8 (see FORMAT.md);
  *   ES_EINVAL   NULL arguments, the store is not empty, bad options;
  *   ES_ESCHEMA  decoded data whose type has no descriptor;
- *   ES_EIO, ES_ENOSPC, ES_ENOMEM, or any error of es_batch_commit().
+ *   any error of es_import_event() or es_import_finish() (ES_ECONFLICT for
+ *               an event out of sequence, ES_EDUPLICATE, ...), prefixed with
+ *               the line;
+ *   ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
-ES_EXTERN int es_load(es_load_stats *out, es_db *db, FILE *in, const es_load_options *opts);
+ES_EXTERN int es_restore(es_restore_stats *out, es_db *db, FILE *in, const es_restore_options *opts);
 
 #ifdef __cplusplus
 }

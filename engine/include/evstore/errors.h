@@ -110,7 +110,7 @@ typedef struct es_allocator {
  * Not covered: LMDB's, protobuf-c's, OpenSSL's and jansson's internal
  * allocations (environments, transactions, cursors, unpacked messages,
  * digest contexts, parsed JSON), getline's line buffer in es_dump_verify
- * and es_load, and memory that crosses
+ * and es_restore, and memory that crosses
  * the API by a malloc/free contract (the array es_snapshot_list returns,
  * which the caller free()s, and the buffer an aggregate's snapshot_encode
  * returns, which evstore free()s): those stay with libc.

@@ -201,7 +201,7 @@ typedef struct ProtobufCMessageDescriptor ProtobufCMessageDescriptor;
  * The protobuf message type of a bank event's payload at a schema version:
  * release 1 (AccountOpened, Deposit, Withdrawal, AccountClosed), release 2
  * (AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed) and release 3
- * (today's six events). An es_descriptor_fn for es_dump and es_load.
+ * (today's six events). An es_descriptor_fn for es_dump and es_restore.
  * @param user_data  unused
  * @return a static descriptor, or NULL for a type or version the bank never wrote.
  */

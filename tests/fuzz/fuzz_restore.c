@@ -1,10 +1,10 @@
 /*
- * fuzz_load.c - es-load's parser: es_load of the input into an empty store
+ * fuzz_restore.c - es-load's parser: es_restore of the input into an empty store
  * (FILE by fmemopen). The input's hash chain is repaired first, so mutated
  * records get past verification into the parser (fuzz_dump_verify covers
  * the chain itself).
- * Properties: a load that succeeds leaves a store that es_check finds
- * intact and that dumps to a file es_dump_verify finds intact; a load that
+ * Properties: a restore that succeeds leaves a store that es_check finds
+ * intact and that dumps to a file es_dump_verify finds intact; a restore that
  * fails says why.
  */
 #include <stdlib.h>
@@ -14,8 +14,8 @@
 
 static es_db *db;
 
-/* After a successful load, the store must be whole. */
-static void check_loaded(void)
+/* After a successful restore, the store must be whole. */
+static void check_restored(void)
 {
 	FUZZ_CHECK(es_check(NULL, db, NULL) == 0);
 	char *text = NULL;
@@ -39,7 +39,7 @@ static int any_stream(const char *stream, void *user_data)
 	return 1;
 }
 
-/* A store is reused until a load writes into it: es_load wants one empty. */
+/* A store is reused until a restore writes into it: es_restore wants one empty. */
 static int store_is_empty(void)
 {
 	es_read *rd;
@@ -59,14 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!db)
 		db = fuzz_store_new();
 	FILE *f = fuzz_memfile(fixed, len);
-	es_load_options o = ES_LOAD_OPTIONS_INIT;
+	es_restore_options o = ES_RESTORE_OPTIONS_INIT;
 	o.descriptor = es_bank_descriptor;
 	o.batch_events = 3; /* several batches even in small inputs */
-	es_load_stats st;
-	int rc = es_load(&st, db, f, &o);
+	es_restore_stats st;
+	int rc = es_restore(&st, db, f, &o);
 	fclose(f);
 	if (rc == 0)
-		check_loaded();
+		check_restored();
 	else
 		FUZZ_CHECK(es_error_last()->message[0] != '\0');
 	if (rc == 0 || !store_is_empty()) {

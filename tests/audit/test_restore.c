@@ -1,5 +1,5 @@
 /*
- * test_load.c - audit/load.c: dump -> load -> dump gives the same bytes
+ * test_restore.c - audit/restore.c: dump -> restore -> dump gives the same bytes
  * (every stream, version, id, time, payload byte and stream state comes
  * back), from a file or a pipe, in any batch size; a broken file, a
  * partial dump or a store that is not empty is refused before anything is
@@ -40,7 +40,7 @@ static es_db *open_beside(const char *name)
 {
 	char path[128];
 	es_db *db;
-	snprintf(beside, sizeof beside, "/tmp/evstore-load-XXXXXX");
+	snprintf(beside, sizeof beside, "/tmp/evstore-restore-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(beside));
 	snprintf(path, sizeof path, "%s/%s", beside, name);
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
@@ -55,13 +55,13 @@ static void remove_beside(void)
 	es_test_tmpdir_remove();
 }
 
-static int load_text(es_db *db, const char *text, size_t len, size_t batch, es_load_stats *st)
+static int restore_text(es_db *db, const char *text, size_t len, size_t batch, es_restore_stats *st)
 {
 	FILE *f = fmemopen((void *)text, len, "r");
-	es_load_options o = ES_LOAD_OPTIONS_INIT;
+	es_restore_options o = ES_RESTORE_OPTIONS_INIT;
 	o.descriptor = es_bank_descriptor;
 	o.batch_events = batch;
-	int rc = es_load(st, db, f, &o);
+	int rc = es_restore(st, db, f, &o);
 	fclose(f);
 	return rc;
 }
@@ -89,8 +89,8 @@ static void round_trip(size_t batch)
 	ck_assert_es(es_audit_fixture(db), 0);
 	char *a = dump(db);
 	es_db *copy = open_beside("restored");
-	es_load_stats st;
-	ck_assert_es(load_text(copy, a, strlen(a), batch, &st), 0);
+	es_restore_stats st;
+	ck_assert_es(restore_text(copy, a, strlen(a), batch, &st), 0);
 	ck_assert_uint_eq(st.events, FIXTURE_EVENTS);
 	ck_assert_uint_eq(st.streams, FIXTURE_STREAM_STATES);
 	char *b = dump(copy);
@@ -140,9 +140,9 @@ START_TEST(test_from_pipe)
 	close(fds[1]);
 	FILE *in = fdopen(fds[0], "r");
 	es_db *copy = open_beside("piped");
-	es_load_options o = ES_LOAD_OPTIONS_INIT;
+	es_restore_options o = ES_RESTORE_OPTIONS_INIT;
 	o.descriptor = es_bank_descriptor;
-	ck_assert_es(es_load(NULL, copy, in, &o), 0);
+	ck_assert_es(es_restore(NULL, copy, in, &o), 0);
 	fclose(in);
 	int status;
 	waitpid(pid, &status, 0);
@@ -174,15 +174,15 @@ START_TEST(test_refuses_broken_file)
 	/* A changed digit on line 8 (account-legacy2's deposit of 12345). */
 	strstr(a, "\"12345\"")[1] = '9';
 	es_db *copy = open_beside("refused");
-	es_load_stats st;
-	ck_assert_es(load_text(copy, a, strlen(a), 0, &st), ES_ECORRUPT);
+	es_restore_stats st;
+	ck_assert_es(restore_text(copy, a, strlen(a), 0, &st), ES_ECORRUPT);
 	ck_assert_int_eq(st.verify.problem, ES_VERIFY_CHANGED);
 	ck_assert_uint_eq(st.verify.line, 8);
 	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "line 8"));
 	ck_assert_uint_eq(log_head(copy), 0);
 	/* Truncated: refused too, nothing written. */
 	char *b = dump(db);
-	ck_assert_es(load_text(copy, b, strlen(b) / 2, 0, &st), ES_ECORRUPT);
+	ck_assert_es(restore_text(copy, b, strlen(b) / 2, 0, &st), ES_ECORRUPT);
 	ck_assert_int_eq(st.verify.problem, ES_VERIFY_TRUNCATED);
 	ck_assert_uint_eq(log_head(copy), 0);
 	free(a);
@@ -201,23 +201,23 @@ START_TEST(test_refuses_partial_dumps)
 	es_dump_options o = ES_DUMP_OPTIONS_INIT;
 	o.stream = "account-a";
 	char *t = dump_with(db, &o);
-	ck_assert_es(load_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
+	ck_assert_es(restore_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
 	free(t);
 	o = (es_dump_options)ES_DUMP_OPTIONS_INIT;
 	o.upcast = es_bank_registry();
 	t = dump_with(db, &o);
-	ck_assert_es(load_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
+	ck_assert_es(restore_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
 	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "--upcast"));
 	free(t);
 	o = (es_dump_options)ES_DUMP_OPTIONS_INIT;
 	o.format = ES_DUMP_CSV;
 	t = dump_with(db, &o);
-	ck_assert_es(load_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
+	ck_assert_es(restore_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
 	free(t);
 	ck_assert_uint_eq(log_head(copy), 0);
 	/* A store that is not empty. */
 	t = dump(db);
-	ck_assert_es(load_text(db, t, strlen(t), 0, NULL), ES_EINVAL);
+	ck_assert_es(restore_text(db, t, strlen(t), 0, NULL), ES_EINVAL);
 	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "not empty"));
 	free(t);
 	es_db_close(copy);
@@ -236,7 +236,7 @@ START_TEST(test_refuses_non_utf8)
 	char *t = dump(db);
 	ck_assert_ptr_nonnull(strstr(t, "caf\\udce9"));
 	es_db *copy = open_beside("latin1");
-	ck_assert_es(load_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
+	ck_assert_es(restore_text(copy, t, strlen(t), 0, NULL), ES_EFORMAT);
 	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "line 3"));
 	ck_assert_uint_eq(log_head(copy), 0);
 	free(t);
@@ -279,7 +279,7 @@ static void forged_fails(const char *event, int code, const char *words)
 	char *t = forge(bodies, 3);
 	es_db *db = es_test_open(NULL, NULL);
 	es_error_clear();
-	ck_assert_es(load_text(db, t, strlen(t), 0, NULL), code);
+	ck_assert_es(restore_text(db, t, strlen(t), 0, NULL), code);
 	if (words)
 		ck_assert_msg(strstr(es_error_last()->message, words) != NULL, "'%s' lacks '%s'",
 		              es_error_last()->message, words);
@@ -302,19 +302,19 @@ END_TEST
 START_TEST(test_options)
 {
 	es_db *db = es_test_open(NULL, NULL);
-	es_load_options o = ES_LOAD_OPTIONS_INIT;
+	es_restore_options o = ES_RESTORE_OPTIONS_INIT;
 	o.version = 9;
-	ck_assert_es(es_load(NULL, db, stdin, &o), ES_EINVAL);
-	ck_assert_es(es_load(NULL, NULL, stdin, NULL), ES_EINVAL);
-	ck_assert_es(es_load(NULL, db, NULL, NULL), ES_EINVAL);
+	ck_assert_es(es_restore(NULL, db, stdin, &o), ES_EINVAL);
+	ck_assert_es(es_restore(NULL, NULL, stdin, NULL), ES_EINVAL);
+	ck_assert_es(es_restore(NULL, db, NULL, NULL), ES_EINVAL);
 	es_db_close(db);
 	es_test_tmpdir_remove();
 }
 END_TEST
 
-TCase *es_tc_load(void)
+TCase *es_tc_restore(void)
 {
-	TCase *tc = tcase_create("load");
+	TCase *tc = tcase_create("restore");
 	tcase_set_timeout(tc, 120); /* sanitizer builds on a busy machine are slow */
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_small_batches);

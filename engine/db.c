@@ -165,11 +165,15 @@ int es__write_unsynced(es_db *db, es__write_fn fn, void *user_data)
 
 int es__commit_sync(es_db *db)
 {
-	if (db->nosync)
+	if (db->nosync) {
+		es__notify_commit(db);
 		return 0;
+	}
 	int rc = mdb_env_sync(db->env, 1);
-	if (rc == 0)
+	if (rc == 0) {
+		es__notify_commit(db);
 		return 0;
+	}
 	char what[600];
 	snprintf(what, sizeof what, "syncing store '%s' after a commit (the commit is visible but may "
 	         "not survive a crash)", db->path);
@@ -263,6 +267,14 @@ static int check_or_init_format(es_db *db, MDB_txn *txn)
 	return 0;
 }
 
+/* Checkpoints came after format 1: a store without them is still a store. */
+static int open_checkpoints(es_db *db, MDB_txn *txn)
+{
+	int rc = mdb_dbi_open(txn, "checkpoints", db->read_only ? 0 : MDB_CREATE, &db->dbi.checkpoints);
+	db->has_checkpoints = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : es__error_lmdb(rc, "opening the store");
+}
+
 static int open_dbis(es_db *db)
 {
 	MDB_txn *txn;
@@ -284,6 +296,8 @@ static int open_dbis(es_db *db)
 			         ? es__error_set(ES_EFORMAT, "store '%s' lacks its '%s' table", db->path, dbi_names[i])
 			         : es__error_lmdb(lrc, "opening the store");
 	}
+	if (rc == 0)
+		rc = open_checkpoints(db, txn);
 	if (rc == 0 && init == 1)
 		rc = es__meta_put_u64(txn, db, "format", ES_FORMAT_VERSION);
 	if (rc) {
@@ -370,6 +384,7 @@ static int env_open(es_db *db, const es_open_options *o)
 
 static void db_free(es_db *db)
 {
+	es__notify_close(db);
 	if (db->env)
 		mdb_env_close(db->env);
 	es__type_cache_free(&db->types);
@@ -410,6 +425,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 		db_free(db);
 		return rc;
 	}
+	es__notify_open(db);
 	*out = db;
 	return 0;
 }

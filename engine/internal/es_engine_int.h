@@ -60,4 +60,16 @@ void es__envelope_seal(uint8_t *buf, uint32_t state_schema, uint64_t fingerprint
 /* Checks an envelope and, when intact, fills *out. */
 es__envelope_fault es__envelope_open(es__envelope *out, const void *bytes, size_t len);
 
+/* ---- commit wake-ups (notify.c), for subscriptions ---- */
+#define ES__NOTIFY_POLL_MS 10 /* how often waiters look without a notify file */
+/* The commit counter: read it before looking at the log, then wait on it. */
+uint32_t es__notify_seen(es_db *db);
+/* Sleeps until a commit after `seen` (or ES__NOTIFY_POLL_MS without a notify
+ * file), or timeout_ms (< 0: none). 0 or ES_ETIMEDOUT; may return early. */
+int es__notify_wait(es_db *db, uint32_t seen, int timeout_ms);
+/* Makes everything visible in the store durable (an fdatasync of its data
+ * file; nothing for a nosync store): events are delivered only after it.
+ * 0 or ES_EIO. */
+int es__sync_visible(es_db *db);
+
 #endif

@@ -4,6 +4,7 @@
  * wake-ups from other threads and processes, and bad input.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,96 @@ START_TEST(concurrent_writers_no_gap_no_repeat)
 }
 END_TEST
 
+/* A subscriber that records each event (a side effect outside the store),
+ * then saves its checkpoint, is killed with SIGKILL at random moments and
+ * restarted from its checkpoint while writers go on. Its record must hold
+ * every position in order; a position may repeat only right after a kill
+ * (at-least-once), never be skipped. */
+#define KILL_EVENTS 600
+
+static void subscriber_child(const char *record)
+{
+	es_db *db;
+	es_subscription *sub;
+	es_subscription_options o = ES_SUBSCRIPTION_OPTIONS_INIT;
+	o.start = ES_SUBSCRIPTION_FROM_CHECKPOINT;
+	o.checkpoint = "killed";
+	if (es_db_open(&db, st_path, NULL) != 0 || es_subscription_open(&sub, db, &o) != 0)
+		_exit(2);
+	FILE *f = fopen(record, "a");
+	es_subscription_item it;
+	while (f && es_subscription_next(&it, sub, 5000) == 0) {
+		if (it.kind == ES_SUBSCRIPTION_EVENT) {
+			fprintf(f, "%llu\n", (unsigned long long)it.event.position);
+			fflush(f);
+		}
+		if (es_checkpoint_save(db, "killed", it.position) != 0)
+			_exit(3);
+		if (it.position == KILL_EVENTS)
+			_exit(0);
+	}
+	_exit(4);
+}
+
+static void *write_slowly(void *arg)
+{
+	for (int i = 0; i < KILL_EVENTS; i++) {
+		st_append(arg, "k", "Killed", 1);
+		if (i % 20 == 0) {
+			struct timespec ts = { 0, 2 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(checkpoint_survives_kill9)
+{
+	char record[600];
+	snprintf(record, sizeof record, "%s/record", st_path);
+	ck_assert_es(es_checkpoint_save(st_db, "killed", 0), 0);
+	pthread_t writer;
+	pthread_create(&writer, NULL, write_slowly, st_db);
+	uint64_t rng = 0x5eed;
+	int kills = 0, status = 0;
+	for (int round = 0; round < 200; round++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			subscriber_child(record);
+		struct timespec ts = { 0, (long)es_test_random_between(&rng, 1, 15) * 1000000L };
+		nanosleep(&ts, NULL);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break; /* it finished */
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		kills++;
+	}
+	pthread_join(writer, NULL);
+	if (!WIFEXITED(status)) { /* the last one was killed: finish the run */
+		pid_t pid = fork();
+		if (pid == 0)
+			subscriber_child(record);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "subscriber status %d", status);
+	ck_assert_int_gt(kills, 0);
+	FILE *f = fopen(record, "r");
+	unsigned long long p, want = 1, repeats = 0;
+	while (fscanf(f, "%llu", &p) == 1) {
+		if (p == want - 1) { /* the event handled just before a kill */
+			repeats++;
+			continue;
+		}
+		ck_assert_msg(p == want, "record has %llu where %llu was due", p, want);
+		want++;
+	}
+	fclose(f);
+	ck_assert_uint_eq(want - 1, KILL_EVENTS);
+	ck_assert_uint_le(repeats, (unsigned long long)kills);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
 	es_subscription *sub = (es_subscription *)1;
@@ -345,6 +436,7 @@ TCase *es_tc_subscription(void)
 	tcase_add_test(tc, wakes_on_commit_from_another_process);
 	tcase_add_test(tc, polls_without_notify_file);
 	tcase_add_test(tc, concurrent_writers_no_gap_no_repeat);
+	tcase_add_test(tc, checkpoint_survives_kill9);
 	tcase_add_test(tc, bad_input);
 	return tc;
 }

@@ -41,6 +41,7 @@ int es__sub_filter_init(es__sub_filter *f, const es_subscription_options *opts)
 		rc = es_error_set(ES_ENOMEM, "es_subscription_open: out of memory");
 	for (size_t i = 0; rc == 0 && i < f->n_prefixes; i++)
 		f->prefix_lens[i] = strlen(f->prefixes[i]);
+	f->any = f->n_prefixes || f->n_types || f->fn;
 	if (rc)
 		es__sub_filter_free(f);
 	return rc;

@@ -19,6 +19,7 @@ typedef struct es__sub_filter {
 	size_t n_types;
 	es_subscription_filter_fn fn;
 	void *user_data;
+	bool any; /* some filter is set; without, everything matches */
 } es__sub_filter;
 
 /* Validates and copies opts' filters. 0, ES_EINVAL (naming the entry), ES_ENOMEM. */

@@ -186,35 +186,31 @@ static int chunk_next(es_event *ev, es_subscription *s, uint64_t *unmatched)
 		if (rc == 0 && ev->position != s->next)
 			rc = es_error_set(ES_ECORRUPT, "the log jumps from position %llu to %llu",
 			                  (unsigned long long)(s->next - 1), (unsigned long long)ev->position);
-		es_arena_reset(&s->arena);
-		if (rc == 0 && s->upcast)
+		if (rc == 0 && s->upcast) {
+			es_arena_reset(&s->arena);
 			rc = es_registry_upcast(ev, s->upcast, &s->arena);
+		}
 		if (rc)
 			return rc;
 		s->next++;
-		if (es__sub_filter_match(&s->filter, ev))
+		if (!s->filter.any || es__sub_filter_match(&s->filter, ev)) /* no call without filters */
 			return 1;
 		if (++*unmatched >= s->progress_every)
 			return 0;
 	}
 }
 
-/* Waits for a commit; ES_ETIMEDOUT once the deadline (< 0: none) passes. */
-static int wait_commit(es_subscription *s, uint32_t seen, int64_t deadline)
+/* Waits for a commit; ES_ETIMEDOUT once the deadline passes. The deadline
+ * is set at the first wait (*deadline 0), timeout_ms < 0 is none: a call
+ * that finds events never reads the clock. */
+static int wait_commit(es_subscription *s, uint32_t seen, int timeout_ms, int64_t *deadline)
 {
-	int64_t left = deadline < 0 ? -1 : deadline - now_ms();
-	if (deadline >= 0 && left <= 0)
+	if (timeout_ms >= 0 && *deadline == 0)
+		*deadline = now_ms() + timeout_ms;
+	int64_t left = timeout_ms < 0 ? -1 : *deadline - now_ms();
+	if (timeout_ms >= 0 && left <= 0)
 		return ES_ETIMEDOUT;
 	es__notify_wait(s->db, seen, left > INT32_MAX ? INT32_MAX : (int)left);
-	return 0;
-}
-
-static int item_event(es_subscription_item *out, const es_event *ev)
-{
-	memset(out, 0, sizeof *out);
-	out->kind = ES_SUBSCRIPTION_EVENT;
-	out->event = *ev;
-	out->position = ev->position;
 	return 0;
 }
 
@@ -222,13 +218,15 @@ int es_subscription_next(es_subscription_item *out, es_subscription *s, int time
 {
 	if (!out || !s)
 		return es_error_set(ES_EINVAL, "es_subscription_next: out and sub are required");
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = 0;
 	uint64_t unmatched = 0;
 	for (;;) {
-		es_event ev;
-		int rc = s->it ? chunk_next(&ev, s, &unmatched) : 0;
-		if (rc == 1)
-			return item_event(out, &ev);
+		int rc = s->it ? chunk_next(&out->event, s, &unmatched) : 0; /* straight into *out */
+		if (rc == 1) {
+			out->kind = ES_SUBSCRIPTION_EVENT;
+			out->position = out->event.position;
+			return 0;
+		}
 		if (rc < 0) {
 			chunk_end(s);
 			return rc;
@@ -254,7 +252,7 @@ int es_subscription_next(es_subscription_item *out, es_subscription *s, int time
 			item_signal(out, s, ES_SUBSCRIPTION_CAUGHT_UP);
 			return 0;
 		}
-		if ((rc = wait_commit(s, seen, deadline)))
+		if ((rc = wait_commit(s, seen, timeout_ms, &deadline)))
 			return es_error_set(rc, "no new event within %d ms", timeout_ms);
 	}
 }

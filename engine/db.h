@@ -158,7 +158,9 @@ int es__check_expected(const char *stream, const es_stream_rec *rec, int64_t exp
 /* ---- types.c ---- */
 int es__type_cache_init(es_type_cache *tc);
 void es__type_cache_free(es_type_cache *tc);
-/* Looks up or interns name in a write txn. *fresh is set when newly interned. */
+/* The id of a stored type name: 0, ES_ENOTFOUND (never stored), ES_ECORRUPT. */
+int es__type_lookup(MDB_txn *txn, es_db *db, const char *name, uint32_t *id);
+/* Looks up or interns name in a write txn. */
 int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id);
 /* Name of a type id; the pointer lives until es_db_close. */
 int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name);

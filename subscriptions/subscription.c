@@ -31,6 +31,11 @@ struct es_subscription {
 	bool live;              /* caught up, not fallen behind since */
 	es_read *rd;            /* the chunk's read, or NULL between chunks */
 	es_iter *it;
+	/* A type filter on stored types (no upcasting) is handed to the log
+	 * iterator, which skips other events without decoding them; their ids
+	 * are looked up again with each chunk's read until all are stored. */
+	uint32_t *type_ids;
+	bool types_resolved;
 	es_arena arena;
 	unsigned char arena_buf[ARENA_BYTES];
 };
@@ -89,6 +94,9 @@ static int subscription_init(es_subscription *s, es_db *db, const es_subscriptio
 	es_arena_init(&s->arena, s->arena_buf, sizeof s->arena_buf);
 	es_read *rd;
 	int rc = es__sub_filter_init(&s->filter, o);
+	if (rc == 0 && s->filter.n_types && !s->upcast &&
+	    !(s->type_ids = es_calloc(s->filter.n_types, sizeof *s->type_ids)))
+		rc = es_error_set(ES_ENOMEM, "es_subscription_open: out of memory");
 	if (rc == 0 && (rc = es_read_begin(&rd, db)) == 0) {
 		rc = start_position(&s->next, rd, o);
 		es_read_end(rd);
@@ -125,6 +133,7 @@ void es_subscription_free(es_subscription *s)
 		return;
 	chunk_end(s);
 	es__sub_filter_free(&s->filter);
+	es_free(s->type_ids);
 	es_arena_release(&s->arena);
 	es_free(s);
 }
@@ -150,6 +159,20 @@ static void item_signal(es_subscription_item *out, es_subscription *s, es_subscr
 	out->position = s->next - 1;
 }
 
+static int skip_other_types(es_subscription *s)
+{
+	if (!s->types_resolved) {
+		int rc = es__type_ids(s->type_ids, s->rd, (const char *const *)s->filter.types, s->filter.n_types);
+		if (rc)
+			return rc;
+		s->types_resolved = true;
+		for (size_t i = 0; i < s->filter.n_types; i++)
+			s->types_resolved &= s->type_ids[i] != 0;
+	}
+	es__log_iter_types(s->it, s->type_ids, s->filter.n_types, s->progress_every);
+	return 0;
+}
+
 /* Begins a chunk if events wait. 1: a chunk is open; 0: nothing new (no
  * read held); < 0: an error. */
 static int chunk_begin(es_subscription *s, bool *fell_behind)
@@ -167,6 +190,8 @@ static int chunk_begin(es_subscription *s, bool *fell_behind)
 		uint64_t waiting = head - s->next + 1;
 		*fell_behind = s->live && waiting > s->behind_after;
 		rc = es_log_iter(&s->it, s->rd, s->next, ES_FORWARD, waiting < s->chunk ? waiting : s->chunk);
+		if (rc == 0 && s->type_ids)
+			rc = skip_other_types(s);
 		if (rc == 0)
 			return 1;
 	}
@@ -183,6 +208,13 @@ static int chunk_next(es_event *ev, es_subscription *s, uint64_t *unmatched)
 		int rc = es_iter_next(ev, s->it);
 		if (rc == ES_ITEROVER)
 			return 0;
+		if (rc == ES__ITER_SKIPPED) { /* other types only, for progress_every positions */
+			s->next = es__log_iter_position(s->it);
+			*unmatched = s->progress_every;
+			return 0;
+		}
+		if (rc == 0 && s->type_ids && ev->position > s->next) /* skipped by the iterator */
+			s->next = ev->position;
 		if (rc == 0 && ev->position != s->next)
 			rc = es_error_set(ES_ECORRUPT, "the log jumps from position %llu to %llu",
 			                  (unsigned long long)(s->next - 1), (unsigned long long)ev->position);

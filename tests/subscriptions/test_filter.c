@@ -150,6 +150,28 @@ START_TEST(filters_see_upcast_events)
 }
 END_TEST
 
+/* The iterator skips by stored type id; a type first stored after the
+ * subscription opened is found too. */
+START_TEST(type_stored_after_open)
+{
+	st_append(st_db, "a", "Early", 3);
+	const char *types[] = { "Later", "Early" };
+	es_subscription_options o = ES_SUBSCRIPTION_OPTIONS_INIT;
+	o.types = types;
+	o.n_types = 2;
+	es_subscription *sub = open_sub(&o);
+	st_expect_event(sub, 1, "a", "Early");
+	st_expect_event(sub, 2, "a", "Early");
+	st_expect_event(sub, 3, "a", "Early");
+	st_expect_signal(sub, ES_SUBSCRIPTION_CAUGHT_UP, 3);
+	st_append(st_db, "b", "Other", 2);
+	st_append(st_db, "b", "Later", 1);
+	st_expect_event(sub, 6, "b", "Later");
+	ck_assert_uint_eq(es_subscription_position(sub), 6);
+	es_subscription_free(sub);
+}
+END_TEST
+
 START_TEST(bad_filters)
 {
 	es_subscription *sub = NULL;
@@ -181,6 +203,7 @@ TCase *es_tc_filter(void)
 	tcase_add_test(tc, predicate_runs_after_the_cheap_filters);
 	tcase_add_test(tc, sparse_filter_reports_progress);
 	tcase_add_test(tc, filters_see_upcast_events);
+	tcase_add_test(tc, type_stored_after_open);
 	tcase_add_test(tc, bad_filters);
 	return tc;
 }

@@ -388,6 +388,101 @@ START_TEST(checkpoint_survives_kill9)
 }
 END_TEST
 
+/* ---- memory stays flat however far behind ---- */
+
+static size_t live_bytes, peak_bytes;
+
+static void *count_malloc(size_t size, void *user_data)
+{
+	(void)user_data;
+	size_t *p = malloc(size + 16);
+	if (!p)
+		return NULL;
+	*p = size;
+	live_bytes += size;
+	if (live_bytes > peak_bytes)
+		peak_bytes = live_bytes;
+	return (char *)p + 16;
+}
+
+static void count_free(void *ptr, void *user_data)
+{
+	(void)user_data;
+	if (!ptr)
+		return;
+	size_t *p = (size_t *)((char *)ptr - 16);
+	live_bytes -= *p;
+	free(p);
+}
+
+static void *count_realloc(void *ptr, size_t size, void *user_data)
+{
+	void *fresh = count_malloc(size, user_data);
+	if (fresh && ptr) {
+		size_t old = *(size_t *)((char *)ptr - 16);
+		memcpy(fresh, ptr, old < size ? old : size);
+		count_free(ptr, user_data);
+	}
+	return fresh;
+}
+
+/* The peak of the library's live allocations while a subscription reads
+ * the first n events of the store. */
+static size_t peak_reading(size_t n)
+{
+	es_subscription_options o = ES_SUBSCRIPTION_OPTIONS_INIT;
+	o.chunk = 128;
+	size_t base = live_bytes;
+	peak_bytes = live_bytes;
+	es_subscription *sub = open_sub(&o);
+	for (size_t seen = 0; seen < n;)
+		seen += st_next(sub).kind == ES_SUBSCRIPTION_EVENT;
+	es_subscription_free(sub);
+	return peak_bytes - base;
+}
+
+START_TEST(memory_flat_far_behind)
+{
+	char stream[32];
+	es_allocator a = { count_malloc, count_realloc, count_free, NULL };
+	es_db_close(st_db); /* the store's own memory, too, through the counter */
+	es_set_allocator(&a);
+	ck_assert_es(es_db_open(&st_db, st_path, NULL), 0);
+	for (int i = 0; i < 4000; i++) { /* 20000 events over 4000 streams */
+		snprintf(stream, sizeof stream, "stream-with-a-long-name-%d", i);
+		st_append(st_db, stream, "Made", 5);
+	}
+	size_t small = peak_reading(2000), big = peak_reading(20000);
+	es_db_close(st_db);
+	es_set_allocator(NULL);
+	ck_assert_es(es_db_open(&st_db, st_path, NULL), 0);
+	ck_assert_msg(big <= small + 4096, "peak %zu bytes over 20000 events, %zu over 2000", big, small);
+	ck_assert_uint_lt(big, 256 * 1024);
+}
+END_TEST
+
+/* Subscribers are not counted, but a chunk needs one of the store's 256
+ * reader slots. */
+START_TEST(no_reader_slot_is_a_clear_error)
+{
+	st_append(st_db, "a", "Made", 1);
+	es_subscription *sub = open_sub(NULL);
+	es_read *reads[300];
+	size_t n = 0;
+	while (n < 300 && es_read_begin(&reads[n], st_db) == 0)
+		n++;
+	ck_assert_uint_lt(n, 300);
+	es_subscription_item it;
+	ck_assert_es(es_subscription_next(&it, sub, 0), ES_EBUSY);
+	ck_assert_str_ne(es_error_last()->message, "");
+	es_read_end(reads[--n]);
+	st_expect_event(sub, 1, "a", "Made"); /* a slot again: it goes on */
+	while (n > 0)
+		es_read_end(reads[--n]);
+	es_subscription_free(sub);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
 	es_subscription *sub = (es_subscription *)1;
@@ -437,6 +532,8 @@ TCase *es_tc_subscription(void)
 	tcase_add_test(tc, polls_without_notify_file);
 	tcase_add_test(tc, concurrent_writers_no_gap_no_repeat);
 	tcase_add_test(tc, checkpoint_survives_kill9);
+	tcase_add_test(tc, memory_flat_far_behind);
+	tcase_add_test(tc, no_reader_slot_is_a_clear_error);
 	tcase_add_test(tc, bad_input);
 	return tc;
 }

@@ -23,6 +23,13 @@
  *   old pages stay pinned.
  * - Soft-deleted and tombstoned streams' events stay in the log and are
  *   delivered like any others.
+ * - A type filter without upcasting is judged from the stored records
+ *   before they are decoded, so a selective one covers the log faster than
+ *   a plain es_log_iter scan reads it.
+ * - Subscriptions are not counted against any limit; a chunk holds one of
+ *   the store's 256 reader slots (shared with es_read_begin) while it is
+ *   read, and a subscription that finds none reports ES_EBUSY and can go
+ *   on once one is free.
  *
  * Durable progress: save es_subscription_position() in a checkpoint
  * (<evstore/checkpoint.h>) after handling an item, and open with
@@ -132,9 +139,9 @@ ES_EXTERN int es_subscription_open(es_subscription **out, es_db *db,
                                    const es_subscription_options *opts);
 
 /**
- * The next item: a matching event, or a signal. Waits up to timeout_ms for
- * a commit when every durable event is delivered (0: do not wait, < 0: no
- * limit). A subscription reports ES_SUBSCRIPTION_CAUGHT_UP when it first
+ * The next item: a matching event, or a signal. Once every durable event
+ * is delivered, waits up to timeout_ms for a commit (0: do not wait, < 0:
+ * no limit). A subscription reports ES_SUBSCRIPTION_CAUGHT_UP when it first
  * reaches the durable head and again each time it catches up after
  * ES_SUBSCRIPTION_FELL_BEHIND.
  * @return 0 and *out filled, or

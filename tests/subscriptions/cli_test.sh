@@ -10,36 +10,8 @@ tools=$1
 tail=$tools/es-tail
 bank=$tools/es-bank
 dump=$tools/es-dump
-work=$(mktemp -d)
-trap 'st=$?; if [ "$st" -eq 0 ]; then rm -rf "$work"; else echo "cli_test: files kept in $work" >&2; fi' EXIT
+. "$(dirname "$0")/../support/cli_expect.sh"
 db=$work/store
-passed=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- stdout"; cat "$work/out" 2>/dev/null || true
-	echo "--- stderr"; cat "$work/err" 2>/dev/null || true
-	echo "$passed passed, 1 failed"
-	exit 1
-}
-
-# expect STATUS [TEXT] -- COMMAND...: the exit status, and a text that
-# stdout or stderr must hold.
-expect() {
-	want=$1; shift
-	text=""
-	if [ "$1" != "--" ]; then text=$1; shift; fi
-	shift
-	set +e
-	"$@" >"$work/out" 2>"$work/err"
-	got=$?
-	set -e
-	[ "$got" = "$want" ] || fail "$* exited $got, expected $want"
-	if [ -n "$text" ] && ! grep -q -- "$text" "$work/out" "$work/err"; then
-		fail "$*: output lacks '$text'"
-	fi
-	passed=$((passed + 1))
-}
 
 # wait_lines FILE N: until FILE has N lines (10 s at most).
 wait_lines() {

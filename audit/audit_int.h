@@ -93,6 +93,42 @@ typedef struct es_audit__time_cache {
 } es_audit__time_cache;
 void es_audit__buf_time_cached(es_audit__buf *b, es_audit__time_cache *c, int64_t ns, bool quote);
 
+/* ---- encode.c: an event in the dump's encoding ------------------------ */
+
+/* A cell's text as last written, and the value it shows. */
+typedef struct es_audit__cell_cache {
+	bool valid;
+	int64_t value;
+	size_t len;
+	char text[48];
+} es_audit__cell_cache;
+
+#define ES_AUDIT__ENCODER_ARENA (64 * 1024)
+
+/* Reused buffers for encoding events one after another. Not movable once
+ * initialised (the arena points into it). */
+typedef struct es_audit__encoder {
+	bool json;              /* JSONL, else CSV */
+	es_descriptor_fn descriptor;
+	void *descriptor_user_data;
+	es_audit__buf line;     /* the record being built */
+	es_audit__buf scratch;  /* a CSV cell before it is quoted into line */
+	es_audit__buf decoded;  /* a lossy payload's decoded form, kept for its note */
+	es_audit__time_cache times;
+	es_audit__cell_cache at_text, at_ns; /* recorded_at's two cells */
+	uint64_t raw_payloads;  /* payloads written as base64 */
+	es_arena arena;         /* payload decoding (and upcasting, in es_dump) */
+	unsigned char arena_buf[ES_AUDIT__ENCODER_ARENA];
+} es_audit__encoder;
+
+void es_audit__encoder_init(es_audit__encoder *e, bool json, es_descriptor_fn descriptor,
+                            void *descriptor_user_data);
+void es_audit__encoder_free(es_audit__encoder *e);
+/* Appends ev's columns to e->line: a JSONL object without its closing brace
+ * (the hashes come next), or a CSV row up to its hash cells.
+ * 0, or ES_ECORRUPT (malformed metadata). */
+int es_audit__encode_event(es_audit__encoder *e, const es_event *ev);
+
 /* ---- chain.c: the hash chain ------------------------------------------ */
 
 #define ES_AUDIT_HASH_SIZE 32

@@ -149,8 +149,10 @@ int es__write(es_db *db, es__write_fn fn, void *user_data)
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
 			gate_leave(db);
-			if (rc == 0)
+			if (rc == 0) {
+				es__notify_commit(db); /* durable now (LMDB synced it), unless nosync */
 				return 0;
+			}
 			rc = commit_error(db, rc);
 		} else {
 			mdb_txn_abort(txn);
@@ -244,6 +246,14 @@ static int check_or_init_format(es_db *db, MDB_txn *txn)
 	return 0;
 }
 
+/* Checkpoints came after format 1: a store without them is still a store. */
+static int open_checkpoints(es_db *db, MDB_txn *txn)
+{
+	int rc = mdb_dbi_open(txn, "checkpoints", db->read_only ? 0 : MDB_CREATE, &db->dbi.checkpoints);
+	db->has_checkpoints = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : es__error_lmdb(rc, "opening the store");
+}
+
 static int open_dbis(es_db *db)
 {
 	MDB_txn *txn;
@@ -265,6 +275,8 @@ static int open_dbis(es_db *db)
 			         ? es__error_set(ES_EFORMAT, "store '%s' lacks its '%s' table", db->path, es__table_names[i])
 			         : es__error_lmdb(lrc, "opening the store");
 	}
+	if (rc == 0)
+		rc = open_checkpoints(db, txn);
 	if (rc == 0 && init == 1)
 		rc = es__meta_put_u64(txn, db, "format", ES_FORMAT_VERSION);
 	if (rc) {
@@ -338,6 +350,7 @@ static int env_open(es_db *db, const es_open_options *o)
 
 static void db_free(es_db *db)
 {
+	es__notify_close(db);
 	if (db->env)
 		mdb_env_close(db->env);
 	es__type_cache_free(&db->types);
@@ -378,6 +391,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 		db_free(db);
 		return rc;
 	}
+	es__notify_open(db);
 	*out = db;
 	return 0;
 }

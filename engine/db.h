@@ -26,6 +26,7 @@ typedef struct es_dbis {
 	MDB_dbi snapshots;    /* stream id BE64 + version BE64 -> snapshot bytes */
 	MDB_dbi types;        /* type name -> type id (LE32) */
 	MDB_dbi type_names;   /* type id BE32 -> type name */
+	MDB_dbi checkpoints;  /* checkpoint name -> position (LE64); see has_checkpoints */
 } es_dbis;
 
 /* In-memory cache of interned type names; names live until es_db_close. */
@@ -63,6 +64,8 @@ struct es_db {
 	size_t max_event_size;
 	bool read_only;
 	bool nosync; /* commits do not wait for the disk */
+	bool has_checkpoints; /* false: a store made before them, opened read-only */
+	struct es_notify_page *notify; /* commit wake-ups (notify.c); NULL: waiters poll */
 	char *path;
 };
 
@@ -132,6 +135,14 @@ int64_t es__clock_now(es_db *db);
 int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, uint64_t dflt);
 int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);
 
+/* ---- notify.c ---- */
+/* Maps the store's notify file (made if the open may write); without it
+ * db->notify stays NULL and waiters poll. */
+void es__notify_open(es_db *db);
+void es__notify_close(es_db *db);
+/* Called once a commit is durable: wakes every waiter in every process. */
+void es__notify_commit(es_db *db);
+
 /* ---- append.c / group.c ---- */
 /* Applies a batch's appends and snapshots inside txn. */
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *batch);
@@ -171,7 +182,9 @@ int es__check_expected(const char *stream, const es_stream_rec *rec, int64_t exp
 /* ---- types.c ---- */
 int es__type_cache_init(es_type_cache *tc);
 void es__type_cache_free(es_type_cache *tc);
-/* Looks up or interns name in a write txn. *fresh is set when newly interned. */
+/* The id of a stored type name: 0, ES_ENOTFOUND (never stored), ES_ECORRUPT. */
+int es__type_lookup(MDB_txn *txn, es_db *db, const char *name, uint32_t *id);
+/* Looks up or interns name in a write txn. */
 int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id);
 /* Name of a type id; the pointer lives until es_db_close. */
 int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name);

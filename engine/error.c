@@ -33,6 +33,7 @@ const char *es_strerror(int code)
 	case ES_ESCHEMA: return "unknown schema version";
 	case ES_EREJECTED: return "command rejected";
 	case ES_ERANGE: return "value out of range";
+	case ES_ETIMEDOUT: return "timed out";
 	case ES_ITEROVER: return "no more items";
 	default: return "unknown error";
 	}

@@ -236,6 +236,11 @@ struct es_iter {
 	MDB_cursor *events;
 	bool events_at;
 	uint64_t events_sid, events_version;
+	/* log iterators: only these types (es__log_iter_types) */
+	bool started_at_position; /* a position was seen: the next must follow it */
+	const uint32_t *type_ids;
+	size_t n_type_ids;
+	uint64_t max_skip;
 };
 
 static int iter_new(es_iter **out, es_read *rd, MDB_dbi dbi, es_direction dir, size_t limit)
@@ -418,8 +423,37 @@ static int log_record(MDB_val *rec, es_iter *it, uint64_t sid, int64_t version)
 	return rc;
 }
 
+/* Does the record in v have one of the iterator's types? A record too
+ * short to tell is kept, for es__event_fill to report. */
+static bool type_wanted(const es_iter *it, const MDB_val *v)
+{
+	if (v->mv_size < 16)
+		return true;
+	uint32_t id = es__get_le32((const uint8_t *)v->mv_data + 12);
+	for (size_t i = 0; i < it->n_type_ids; i++)
+		if (it->type_ids[i] == id)
+			return true;
+	return false;
+}
+
+static int log_next_any(es_event *ev, es_iter *it, bool *skipped);
+
+/* The next event of a log iterator, of its types if it has some. */
 static int log_next(es_event *ev, es_iter *it)
 {
+	bool skipped;
+	for (uint64_t n = 0;; n++) {
+		int rc = log_next_any(ev, it, &skipped);
+		if (rc || !skipped)
+			return rc;
+		if (n + 1 >= it->max_skip)
+			return ES__ITER_SKIPPED;
+	}
+}
+
+static int log_next_any(es_event *ev, es_iter *it, bool *skipped)
+{
+	*skipped = false;
 	if (it->next_position == 0)
 		return ES_ITEROVER;
 	uint8_t pos[8];
@@ -441,6 +475,10 @@ static int log_next(es_event *ev, es_iter *it)
 		return es__error_set(ES_ECORRUPT, "log entry near position %llu is malformed",
 		                     (unsigned long long)it->next_position);
 	uint64_t position = es__get_be64(k.mv_data);
+	if (it->n_type_ids && it->started_at_position && position != it->next_position)
+		return es__error_set(ES_ECORRUPT, "the log jumps from position %llu to %llu",
+		                     (unsigned long long)(it->next_position - 1), (unsigned long long)position);
+	it->started_at_position = true;
 	uint64_t sid = es__get_be64(v.mv_data);
 	int64_t version = (int64_t)es__get_be64((const uint8_t *)v.mv_data + 8);
 	if ((rc = log_stream_name(it, sid)))
@@ -449,6 +487,11 @@ static int log_next(es_event *ev, es_iter *it)
 	if ((rc = log_record(&ev_val, it, sid, version)))
 		return es__error_set(ES_ECORRUPT, "log position %llu points at stream '%s' version %lld, "
 		                     "which is missing", (unsigned long long)position, it->name, (long long)version);
+	if (it->n_type_ids && !type_wanted(it, &ev_val)) {
+		it->next_position = position + 1;
+		*skipped = true;
+		return 0;
+	}
 	const char *name = iter_read_name(it, sid);
 	if (!name)
 		return ES_ENOMEM;
@@ -474,4 +517,28 @@ int es_iter_next(es_event *ev, es_iter *it)
 	if (rc == 0 && it->remaining != ES_NO_LIMIT)
 		it->remaining--;
 	return rc;
+}
+
+void es__log_iter_types(es_iter *it, const uint32_t *ids, size_t n, uint64_t max_skip)
+{
+	it->type_ids = ids;
+	it->n_type_ids = n;
+	it->max_skip = max_skip ? max_skip : 1;
+}
+
+uint64_t es__log_iter_position(const es_iter *it)
+{
+	return it->next_position;
+}
+
+int es__type_ids(uint32_t *ids, es_read *rd, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = es__type_lookup(rd->txn, rd->db, names[i], &ids[i]);
+		if (rc == ES_ENOTFOUND)
+			ids[i] = 0; /* type ids start at 1 */
+		else if (rc)
+			return rc;
+	}
+	return 0;
 }

@@ -23,18 +23,26 @@ void es__type_cache_free(es_type_cache *tc)
 	pthread_mutex_destroy(&tc->lock);
 }
 
-int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
+int es__type_lookup(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
 {
 	MDB_val k = { strlen(name), (void *)name }, v;
 	int rc = mdb_get(txn, db->dbi.types, &k, &v);
-	if (rc == 0) {
-		if (v.mv_size != 4)
-			return es__error_set(ES_ECORRUPT, "type table entry for '%s' is malformed", name);
-		*id = es__get_le32(v.mv_data);
-		return 0;
-	}
-	if (rc != MDB_NOTFOUND)
+	if (rc == MDB_NOTFOUND)
+		return ES_ENOTFOUND;
+	if (rc)
 		return es__lmdb(rc, "looking up an event type");
+	if (v.mv_size != 4)
+		return es__error_set(ES_ECORRUPT, "type table entry for '%s' is malformed", name);
+	*id = es__get_le32(v.mv_data);
+	return 0;
+}
+
+int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
+{
+	int rc = es__type_lookup(txn, db, name, id);
+	if (rc != ES_ENOTFOUND)
+		return rc;
+	MDB_val k = { strlen(name), (void *)name };
 	uint64_t next;
 	if ((rc = es__meta_get_u64(txn, db, "next_type_id", &next, 1)))
 		return rc;

@@ -117,6 +117,8 @@ static void remove_tmp(const char *tmp)
 	unlink(path);
 	snprintf(path, sizeof path, "%s/lock.mdb", tmp);
 	unlink(path);
+	snprintf(path, sizeof path, "%s/notify", tmp);
+	unlink(path);
 	rmdir(tmp);
 }
 

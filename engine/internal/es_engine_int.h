@@ -60,4 +60,27 @@ void es__envelope_seal(uint8_t *buf, uint32_t state_schema, uint64_t fingerprint
 /* Checks an envelope and, when intact, fills *out. */
 es__envelope_fault es__envelope_open(es__envelope *out, const void *bytes, size_t len);
 
+/* ---- log iterators that skip by type (read.c), for subscriptions ---- */
+#define ES__ITER_SKIPPED (-1002) /* max_skip positions passed over, none of the types */
+/* The ids of type names as of the read; 0 for a name never stored (no
+ * event has it yet; look again in a later read). 0 or ES_ECORRUPT. */
+int es__type_ids(uint32_t *ids, es_read *rd, const char *const *names, size_t n);
+/* Makes a forward log iterator return only events whose type id is one of
+ * ids[0..n) (borrowed until the iterator is freed), judged from the stored
+ * record before it is decoded, so skipping costs a fraction of reading.
+ * After max_skip positions in a row without one, es_iter_next returns
+ * ES__ITER_SKIPPED (and goes on at the next call). Such an iterator also
+ * checks that positions follow one another (ES_ECORRUPT on a gap). */
+void es__log_iter_types(es_iter *it, const uint32_t *ids, size_t n, uint64_t max_skip);
+/* The position a log iterator looks at next. */
+uint64_t es__log_iter_position(const es_iter *it);
+
+/* ---- commit wake-ups (notify.c), for subscriptions ---- */
+#define ES__NOTIFY_POLL_MS 10 /* how often waiters look without a notify file */
+/* The commit counter: read it before looking at the log, then wait on it. */
+uint32_t es__notify_seen(es_db *db);
+/* Sleeps until a commit after `seen` (or ES__NOTIFY_POLL_MS without a notify
+ * file), or timeout_ms (< 0: none). 0 or ES_ETIMEDOUT; may return early. */
+int es__notify_wait(es_db *db, uint32_t seen, int timeout_ms);
+
 #endif

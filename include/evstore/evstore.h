@@ -1,6 +1,6 @@
 /*
  * evstore/evstore.h - umbrella header for the core library (libevstore): the
- * engine, upcasters, snapshots and aggregates. The bank domain
+ * engine, upcasters, snapshots, aggregates and subscriptions. The bank domain
  * (<evstore/bank.h>, libevstore-bank) and audit dumps (<evstore/audit.h>,
  * libevstore-audit) are libraries of their own, included on their own.
  */
@@ -11,9 +11,11 @@
 #include <evstore/engine.h>
 #include <evstore/import.h>
 #include <evstore/check.h>
+#include <evstore/checkpoint.h>
 #include <evstore/upcaster.h>
 #include <evstore/snapshot.h>
 #include <evstore/aggregate.h>
 #include <evstore/migrate.h>
+#include <evstore/subscription.h>
 
 #endif

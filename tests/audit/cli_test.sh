@@ -11,38 +11,7 @@ fixture=$2
 dump=$tools/es-dump
 load=$tools/es-load
 check=$tools/es-check
-work=$(mktemp -d)
-# Removed when every check passed; kept (writable again), and named, when
-# one failed.
-trap 'st=$?; chmod -R u+rwx "$work" 2>/dev/null
-      if [ "$st" -eq 0 ]; then rm -rf "$work"; else echo "cli_test: files kept in $work" >&2; fi' EXIT
-passed=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- stdout"; cat "$work/out" 2>/dev/null || true
-	echo "--- stderr"; cat "$work/err" 2>/dev/null || true
-	echo "$passed passed, 1 failed"
-	exit 1
-}
-
-# expect STATUS [GREP] -- COMMAND...: the exit status, and a text that
-# stdout or stderr must hold.
-expect() {
-	want=$1; shift
-	text=""
-	if [ "$1" != "--" ]; then text=$1; shift; fi
-	shift
-	set +e
-	"$@" >"$work/out" 2>"$work/err"
-	got=$?
-	set -e
-	[ "$got" = "$want" ] || fail "$* exited $got, expected $want"
-	if [ -n "$text" ] && ! grep -q -- "$text" "$work/out" "$work/err"; then
-		fail "$*: output lacks '$text'"
-	fi
-	passed=$((passed + 1))
-}
+. "$(dirname "$0")/../support/cli_expect.sh"
 
 ok() { passed=$((passed + 1)); }
 

@@ -50,7 +50,7 @@ START_TEST(every_code_has_a_text)
 	static const int codes[] = {
 		ES_OK, ES_EINVAL, ES_ENOMEM, ES_ECONFLICT, ES_EDUPLICATE, ES_EDELETED, ES_ENOTFOUND,
 		ES_ECORRUPT, ES_EIO, ES_EFORMAT, ES_EREADONLY, ES_ETOOBIG, ES_ENOSPC, ES_EACCES,
-		ES_EBUSY, ES_ESCHEMA, ES_EREJECTED, ES_ERANGE, ES_ITEROVER,
+		ES_EBUSY, ES_ESCHEMA, ES_EREJECTED, ES_ERANGE, ES_ETIMEDOUT, ES_ITEROVER,
 	};
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
 		ck_assert_str_ne(es_strerror(codes[i]), "unknown error");

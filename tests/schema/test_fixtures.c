@@ -30,6 +30,27 @@ static void copy_file(const char *from, const char *to)
 	ck_assert_int_eq(fclose(out), 0);
 }
 
+static int count_checkpoint(const char *name, uint64_t position, void *user_data)
+{
+	(void)name, (void)position;
+	++*(int *)user_data;
+	return 0;
+}
+
+/* The fixtures predate checkpoints: read-only, a store without the
+ * checkpoints sub-db has none; a write open adds it. */
+static void check_no_checkpoints(es_db *db)
+{
+	es_read *rd;
+	uint64_t pos;
+	int n = 0;
+	ck_assert_es(es_read_begin(&rd, db), 0);
+	ck_assert_es(es_checkpoint_list(rd, count_checkpoint, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_es(es_checkpoint_get(&pos, rd, "any"), ES_ENOTFOUND);
+	es_read_end(rd);
+}
+
 /* Opens a copy of the fixture read-only and checks every answer. */
 static void check_fixture(const char *name, size_t at_least)
 {
@@ -46,6 +67,10 @@ static void check_fixture(const char *name, size_t at_least)
 	ck_assert_es(es_db_open(&db, dir, &o), 0);
 	ck_assert_int_eq(answers_check(db, answers, 0, &checked), 0);
 	ck_assert_uint_ge(checked, at_least);
+	check_no_checkpoints(db);
+	es_db_close(db);
+	ck_assert_es(es_db_open(&db, dir, NULL), 0);
+	ck_assert_es(es_checkpoint_save(db, "after-upgrade", 1), 0);
 	es_db_close(db);
 	es_test_tmpdir_remove();
 }

@@ -192,6 +192,37 @@ typedef struct bench_cmd_ops {
 int bench_w2_drive(bench_figs *out, const bench_data *d, const bench_w2 *w,
                    const bench_cmd_ops *ops);
 
+/* ---- W6: subscriptions (bench_w6.c) ---------------------------------- */
+
+/* W6's shape: the store's size, and how many wake-ups are timed. */
+typedef struct bench_w6 {
+	size_t events, wakeups;
+} bench_w6;
+
+/* W6's store holds events of two types; one in ten is the rare one. */
+#define BENCH_W6_RARE "Rare"
+#define BENCH_W6_STREAMS 1000
+const char *bench_w6_type(size_t i);
+
+/* How a backend's listener waits for new events, for the wake-up driver. */
+typedef struct bench_wake_ops {
+	const char *name, *dir;
+	void *ctx;           /* the writer's handle */
+	int ctx_for_thread;  /* a listener thread shares ctx, else opens its own */
+	/* Commits event i durably. 0 or -1. */
+	int (*append)(void *ctx, size_t i);
+	/* Listens from the log's end (ctx NULL: opens dir itself), sets *ready
+	 * once it waits, then stores the CLOCK_MONOTONIC time of each of n
+	 * deliveries. 0 or -1. */
+	int (*listen)(void *ctx, const char *dir, _Atomic int *ready, int64_t *delivered, size_t n);
+} bench_wake_ops;
+
+/* n appends a millisecond apart, timed from each append's return to its
+ * delivery, with the listener in a thread, then in another process: fills
+ * wake_p50_us, wake_p99_us, xproc_p50_us, xproc_p99_us (signed: a listener
+ * may see an event before the writer's call has returned). */
+int bench_wake_drive(bench_figs *out, const bench_wake_ops *ops, size_t n);
+
 /* ---- backends ---------------------------------------------------------- */
 
 /* One side of the comparison: each workload runs the same data through it. */
@@ -209,9 +240,15 @@ typedef struct bench_backend {
 	/* W5 over an import's dir, or NULL: events_per_s, peak_rss_kib,
 	 * peak_anon_kib. */
 	int (*dump)(bench_figs *out, const bench_data *d, const char *dir);
+	/* W6 into an empty dir, or NULL: scan_events_per_s (a plain log scan),
+	 * events_per_s (catch-up, no filter), rare_events_per_s (log positions
+	 * covered per second with a 10% type filter) and bench_wake_drive's. */
+	int (*subscribe)(bench_figs *out, const bench_w6 *w, const char *dir);
 } bench_backend;
 
 extern const bench_backend bench_evstore;
+/* evstore's W6 (bench_evstore_w6.c). */
+int bench_evstore_subscribe(bench_figs *out, const bench_w6 *w, const char *dir);
 extern const bench_backend bench_lmdb;
 #ifdef ES_BENCH_HAVE_SQLITE
 extern const bench_backend bench_sqlite;

@@ -9,6 +9,9 @@
  * the plain table). Built only when libsqlite3 is found.
  */
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -486,6 +489,140 @@ static int sq_timetravel(bench_figs *out, const bench_data *d, const char *dir, 
 	return rc;
 }
 
+/* ---- W6: reading the log as a subscriber would, by polling ---- */
+
+static const char w6_payload[64] = "a W6 event, the same bytes every time, sixty-four bytes long";
+
+/* Event i of W6's store (or of its wake-up stream). */
+static int w6_insert(sq *s, const char *stream, int64_t version, const char *type)
+{
+	uint8_t id[16];
+	bench_uuid7(id, &s->rng, 0);
+	sqlite3_bind_text(s->insert, 1, stream, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s->insert, 2, version);
+	sqlite3_bind_blob(s->insert, 3, id, 16, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->insert, 4, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->insert, 5, 0);
+	sqlite3_bind_blob(s->insert, 6, w6_payload, sizeof w6_payload, SQLITE_STATIC);
+	return step_done(s, s->insert, "inserting a W6 event");
+}
+
+static int w6_build(sq *s, const bench_w6 *w)
+{
+	char name[BENCH_NAME_SIZE];
+	for (size_t i = 0; i < w->events; i += BENCH_TXN_EVENTS) {
+		int rc = step_done(s, s->begin, "BEGIN");
+		for (size_t j = i; rc == 0 && j < i + BENCH_TXN_EVENTS && j < w->events; j++) {
+			snprintf(name, sizeof name, "w6-%04zu", j % BENCH_W6_STREAMS);
+			rc = w6_insert(s, name, (int64_t)(j / BENCH_W6_STREAMS), bench_w6_type(j));
+		}
+		if (rc || (rc = step_done(s, s->commit, "COMMIT")))
+			return rc;
+	}
+	return 0;
+}
+
+/* Pages through the log after position 0 as a poller does, 1000 rows a
+ * query (type NULL: every event); the positions covered per second. */
+static int w6_page(double *rate, sq *s, const char *type, size_t n, int one_query)
+{
+	const char *sql = one_query ? "SELECT position, stream, type, payload FROM events ORDER BY position"
+	                  : type ? "SELECT position, stream, type, payload FROM events WHERE position > ?1 "
+	                           "AND type = ?2 ORDER BY position LIMIT 1000"
+	                         : "SELECT position, stream, type, payload FROM events WHERE position > ?1 "
+	                           "ORDER BY position LIMIT 1000";
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq_fail(s->db, sql);
+	int64_t t0 = bench_mono_ns(), last = 0;
+	size_t seen = 0, page;
+	do {
+		page = 0;
+		sqlite3_reset(st);
+		if (!one_query)
+			sqlite3_bind_int64(st, 1, last);
+		if (type)
+			sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			last = sqlite3_column_int64(st, 0);
+			seen += sqlite3_column_bytes(st, 3) > 0;
+			page++;
+		}
+	} while (!one_query && page == 1000);
+	sqlite3_finalize(st);
+	*rate = (double)n / ((double)(bench_mono_ns() - t0) / 1e9);
+	size_t want = type ? n / 10 : n;
+	return seen == want ? 0 : bench_fail(NAME, "W6 saw %zu of %zu events", seen, want);
+}
+
+static int w6_append(void *ctx, size_t i)
+{
+	sq *s = ctx;
+	(void)i;
+	int rc = step_done(s, s->begin, "BEGIN");
+	if (rc == 0 && (rc = w6_insert(s, "wake", s->at++, "Woken")) == 0) /* at: the next version */
+		rc = step_done(s, s->commit, "COMMIT");
+	return rc;
+}
+
+/* A poller: the newest position every millisecond, as such code does. */
+static int w6_poll(sq *s, _Atomic int *ready, int64_t *delivered, size_t n)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT max(position) FROM events", -1, &st, NULL) != SQLITE_OK)
+		return sq_fail(s->db, "preparing the poll");
+	int64_t seen = -1;
+	size_t k = 0;
+	int64_t give_up = bench_mono_ns() + (int64_t)60e9;
+	while (k < n && bench_mono_ns() < give_up) {
+		sqlite3_reset(st);
+		int64_t head = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		if (seen < 0) {
+			seen = head;
+			*ready = 1;
+		}
+		for (; seen < head && k < n; seen++)
+			delivered[k++] = bench_mono_ns();
+		struct timespec ts = { 0, 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	sqlite3_finalize(st);
+	return k == n ? 0 : bench_fail(NAME, "the W6 poller saw %zu of %zu events", k, n);
+}
+
+static int w6_listen(void *ctx, const char *dir, _Atomic int *ready, int64_t *delivered, size_t n)
+{
+	sq s;
+	(void)ctx; /* a connection per thread */
+	int rc = sq_open(&s, dir, "FULL", 0x66);
+	if (rc == 0)
+		rc = w6_poll(&s, ready, delivered, n);
+	sq_close(&s);
+	return rc;
+}
+
+static int sq_subscribe(bench_figs *out, const bench_w6 *w, const char *dir)
+{
+	sq s;
+	double scan = 0, all = 0, rare = 0;
+	int rc = sq_open(&s, dir, "OFF", 0x65); /* the build is not timed */
+	/* The first scan warms the page cache for all three timed passes. */
+	if (rc == 0 && (rc = w6_build(&s, w)) == 0 && (rc = w6_page(&scan, &s, NULL, w->events, 1)) == 0 &&
+	    (rc = w6_page(&scan, &s, NULL, w->events, 1)) == 0 &&
+	    (rc = w6_page(&all, &s, NULL, w->events, 0)) == 0)
+		rc = w6_page(&rare, &s, BENCH_W6_RARE, w->events, 0);
+	sq_close(&s);
+	if (rc || (rc = sq_open(&s, dir, "FULL", 0x67)))
+		return rc;
+	bench_figs_set(out, "scan_events_per_s", scan);
+	bench_figs_set(out, "events_per_s", all);
+	bench_figs_set(out, "rare_events_per_s", rare);
+	bench_wake_ops ops = { NAME, dir, &s, 0, w6_append, w6_listen };
+	rc = bench_wake_drive(out, &ops, w->wakeups);
+	sq_close(&s);
+	return rc;
+}
+
 const bench_backend bench_sqlite = {
-	NAME, sq_import, sq_commands, sq_fold, sq_timetravel, NULL,
+	NAME, sq_import, sq_commands, sq_fold, sq_timetravel, NULL, sq_subscribe,
 };

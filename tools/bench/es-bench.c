@@ -16,11 +16,11 @@
 
 #include "bench.h"
 
-enum { W1, W1B, W2, W3, W4, W5, STORAGE, N_WORK };
-static const char *const work_name[N_WORK] = { "W1", "W1b", "W2", "W3", "W4", "W5", "storage" };
+enum { W1, W1B, W2, W3, W4, W5, W6, STORAGE, N_WORK };
+static const char *const work_name[N_WORK] = { "W1", "W1b", "W2", "W3", "W4", "W5", "W6", "storage" };
 static const char *const headline[N_WORK] = {
 	"events_per_s", "events_per_s", "commands_per_s", "events_per_s", "p99_us_1m",
-	"events_per_s", "bytes_per_event",
+	"events_per_s", "events_per_s", "bytes_per_event",
 };
 
 #define MAX_REPEAT 25
@@ -38,6 +38,7 @@ typedef struct bench {
 	bench_data d;
 	bench_w2 w2;
 	bench_w4 w4;
+	bench_w6 w6;
 	const bench_backend *be[BENCH_MAX_BACKENDS];
 	size_t nb;
 	char root[PATH_MAX];                          /* this run's directory */
@@ -53,7 +54,7 @@ typedef struct bench {
 } bench;
 
 static const char usage_text[] =
-	"usage: es-bench [--quick] [--repeat N] [--only W1,W1b,W2,W3,W4,W5] [--dir DIR] [--json FILE]\n"
+	"usage: es-bench [--quick] [--repeat N] [--only W1,W1b,W2,W3,W4,W5,W6] [--dir DIR] [--json FILE]\n"
 	"  --quick     everything tenfold smaller (a smoke run)\n"
 	"  --repeat N  runs per workload and backend; the median is reported (default 3)\n"
 	"  --only LIST run these workloads only (storage comes with W1)\n"
@@ -188,6 +189,16 @@ static int do_dump(bench *B, size_t b, bench_figs *out)
 	return B->be[b]->dump(out, &B->d, B->fixture[b]);
 }
 
+static int do_subscribe(bench *B, size_t b, bench_figs *out)
+{
+	char dir[PATH_MAX];
+	if (bench_mkdtemp(dir, sizeof dir, B->root, B->be[b]->name))
+		return -1;
+	int rc = B->be[b]->subscribe(out, &B->w6, dir);
+	bench_rmrf(dir);
+	return rc;
+}
+
 static int do_commands(bench *B, size_t b, bench_figs *out)
 {
 	char dir[PATH_MAX];
@@ -205,7 +216,7 @@ static int run_rounds(bench *B, int w, run_fn fn)
 		for (size_t b = 0; b < B->nb; b++) {
 			bench_figs f = { 0 };
 			int64_t t0 = bench_mono_ns();
-			if (w == W5 && !B->be[b]->dump)
+			if ((w == W5 && !B->be[b]->dump) || (w == W6 && !B->be[b]->subscribe))
 				continue;
 			if (fn(B, b, &f))
 				return -1;
@@ -256,6 +267,14 @@ static int run_all(bench *B)
 			bench_rmrf(B->fixture[b]);
 	if (selected(B, W2) && run_rounds(B, W2, do_commands))
 		return -1;
+	if (selected(B, W6)) {
+		B->notes[B->n_notes++] = "W6: catch-up over its own store (events_per_s: no filter; "
+		                         "rare_events_per_s: positions covered with a 10% type filter); "
+		                         "wake_*: a durable append's return to delivery, a listener in "
+		                         "another thread (xproc_*: process); SQLite's listener polls every 1 ms";
+		if (run_rounds(B, W6, do_subscribe))
+			return -1;
+	}
 	return selected(B, W4) ? run_timetravel(B) : 0;
 }
 
@@ -308,6 +327,7 @@ static void scale(bench *B)
 	size_t k = B->o.quick ? 10 : 1;
 	B->w2 = (bench_w2){ 16, 2000 / k, 200 / k };
 	B->w4 = (bench_w4){ 10000 / k, 1000000 / k, 2000 / k, B->o.repeat };
+	B->w6 = (bench_w6){ 1000000 / k, 1000 / k };
 	add_backend(B, &bench_evstore);
 #ifdef ES_BENCH_HAVE_SQLITE
 	add_backend(B, &bench_sqlite);

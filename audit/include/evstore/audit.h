@@ -152,6 +152,36 @@ typedef struct es_dump_stats {
  */
 ES_EXTERN int es_dump(es_dump_stats *out, es_db *db, FILE *out_file, const es_dump_options *opts);
 
+/* ---- One event at a time --------------------------------------------- */
+
+/** Encodes events one at a time as the dump does (FORMAT.md "Events"),
+ * without the hash chain: for streaming events out (es-tail). Opaque. */
+typedef struct es_event_encoder es_event_encoder;
+
+/**
+ * Make an encoder.
+ * @param descriptor  decodes payloads to JSON, as in es_dump_options; NULL:
+ *                    every payload in base64
+ * @return 0, ES_EINVAL (NULL out), ES_ENOMEM.
+ */
+ES_EXTERN int es_event_encoder_new(es_event_encoder **out, es_descriptor_fn descriptor,
+                                   void *descriptor_user_data);
+
+/**
+ * Encode ev as one JSON object, the members of a dump's event line in its
+ * order without prev_hash and hash, and no line feed.
+ * @param text  receives the NUL-terminated text, owned by the encoder and
+ *              valid until its next call or its free
+ * @param len   receives its length (may be NULL)
+ * @return 0, ES_EINVAL (NULL argument), ES_ECORRUPT (malformed metadata;
+ *   the message names the event), ES_ENOMEM.
+ */
+ES_EXTERN int es_event_encode(const char **text, size_t *len, es_event_encoder *enc,
+                              const es_event *ev);
+
+/** Free an encoder. NULL is a no-op. */
+ES_EXTERN void es_event_encoder_free(es_event_encoder *enc);
+
 /** The first thing wrong with a dump file. */
 typedef enum es_verify_problem {
 	ES_VERIFY_OK = 0,        /**< intact */

@@ -44,6 +44,7 @@ enum {
 	ES_ESCHEMA = -15,    /* an event's schema version is unknown to the upcaster registry */
 	ES_EREJECTED = -16,  /* a domain command was refused (see the message) */
 	ES_ERANGE = -17,     /* a number is out of range (overflow) */
+	ES_ETIMEDOUT = -18,  /* nothing arrived before the timeout; not a failure */
 	ES_ITEROVER = -30    /* an iterator has no more items; not an error */
 };
 

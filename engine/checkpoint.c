@@ -50,7 +50,7 @@ typedef struct save_req {
 static int save(es_db *db, MDB_txn *txn, void *user_data)
 {
 	save_req *req = user_data;
-	uint64_t next, saved;
+	uint64_t next, saved = 0;
 	int rc = es__meta_get_u64(txn, db, "next_position", &next, 1);
 	if (rc)
 		return rc;

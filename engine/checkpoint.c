@@ -41,6 +41,11 @@ static int lookup(uint64_t *out, MDB_txn *txn, es_db *db, const char *name)
 	return rc ? es__error_lmdb(rc, "reading a checkpoint") : decode(out, &v, name);
 }
 
+int es__checkpoint_get_txn(uint64_t *out, MDB_txn *txn, es_db *db, const char *name)
+{
+	return lookup(out, txn, db, name);
+}
+
 typedef struct save_req {
 	const char *name;
 	uint64_t position;
@@ -50,6 +55,12 @@ typedef struct save_req {
 static int save(es_db *db, MDB_txn *txn, void *user_data)
 {
 	save_req *req = user_data;
+	return es__checkpoint_put(txn, db, req->name, req->position, req->may_go_back);
+}
+
+int es__checkpoint_put(MDB_txn *txn, es_db *db, const char *name, uint64_t position, int may_go_back)
+{
+	save_req r = { name, position, may_go_back }, *req = &r;
 	uint64_t next, saved = 0;
 	int rc = es__meta_get_u64(txn, db, "next_position", &next, 1);
 	if (rc)

@@ -246,12 +246,19 @@ static int check_or_init_format(es_db *db, MDB_txn *txn)
 	return 0;
 }
 
-/* Checkpoints came after format 1: a store without them is still a store. */
+/* Checkpoints and projection state came after format 1: a store without
+ * them is still a store. */
+static int open_optional(es_db *db, MDB_txn *txn, const char *name, MDB_dbi *dbi, bool *has)
+{
+	int rc = mdb_dbi_open(txn, name, db->read_only ? 0 : MDB_CREATE, dbi);
+	*has = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : es__error_lmdb(rc, "opening the store");
+}
+
 static int open_checkpoints(es_db *db, MDB_txn *txn)
 {
-	int rc = mdb_dbi_open(txn, "checkpoints", db->read_only ? 0 : MDB_CREATE, &db->dbi.checkpoints);
-	db->has_checkpoints = rc == 0;
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : es__error_lmdb(rc, "opening the store");
+	int rc = open_optional(db, txn, "checkpoints", &db->dbi.checkpoints, &db->has_checkpoints);
+	return rc ? rc : open_optional(db, txn, "projections", &db->dbi.projections, &db->has_projections);
 }
 
 static int open_dbis(es_db *db)

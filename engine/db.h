@@ -27,6 +27,7 @@ typedef struct es_dbis {
 	MDB_dbi types;        /* type name -> type id (LE32) */
 	MDB_dbi type_names;   /* type id BE32 -> type name */
 	MDB_dbi checkpoints;  /* checkpoint name -> position (LE64); see has_checkpoints */
+	MDB_dbi projections;  /* projection name NUL key -> value; see has_projections */
 } es_dbis;
 
 /* In-memory cache of interned type names; names live until es_db_close. */
@@ -65,6 +66,7 @@ struct es_db {
 	bool read_only;
 	bool nosync; /* commits do not wait for the disk */
 	bool has_checkpoints; /* false: a store made before them, opened read-only */
+	bool has_projections; /* likewise */
 	struct es_notify_page *notify; /* commit wake-ups (notify.c); NULL: waiters poll */
 	char *path;
 };
@@ -134,6 +136,13 @@ int es__write(es_db *db, es__write_fn fn, void *user_data);
 int64_t es__clock_now(es_db *db);
 int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, uint64_t dflt);
 int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);
+
+/* ---- checkpoint.c ---- */
+/* Saves a checkpoint in txn: the checks of es_checkpoint_save (and of
+ * es_checkpoint_reset when may_go_back). */
+int es__checkpoint_put(MDB_txn *txn, es_db *db, const char *name, uint64_t position, int may_go_back);
+/* A checkpoint's position as txn sees it: 0, ES_ENOTFOUND, ES_ECORRUPT. */
+int es__checkpoint_get_txn(uint64_t *out, MDB_txn *txn, es_db *db, const char *name);
 
 /* ---- notify.c ---- */
 /* Maps the store's notify file (made if the open may write); without it

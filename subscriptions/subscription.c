@@ -138,6 +138,12 @@ void es_subscription_free(es_subscription *s)
 	es_free(s);
 }
 
+void es_subscription_release(es_subscription *s)
+{
+	if (s)
+		chunk_end(s);
+}
+
 uint64_t es_subscription_position(const es_subscription *s)
 {
 	return s ? s->next - 1 : 0;
@@ -201,6 +207,8 @@ static int chunk_next(es_event *ev, es_subscription *s, uint64_t *unmatched)
 {
 	for (;;) {
 		int rc = es_iter_next(ev, s->it);
+		if (rc == ES_ITEROVER && s->type_ids) /* what the iterator skipped at the end */
+			s->next = es__log_iter_position(s->it);
 		if (rc == ES_ITEROVER)
 			return 0;
 		if (rc == ES__ITER_SKIPPED) { /* other types only, for progress_every positions */

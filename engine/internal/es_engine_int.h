@@ -75,6 +75,36 @@ void es__log_iter_types(es_iter *it, const uint32_t *ids, size_t n, uint64_t max
 /* The position a log iterator looks at next. */
 uint64_t es__log_iter_position(const es_iter *it);
 
+/* ---- projection state (projstate.c), for projections ----
+ * Bytes under (namespace, key) in the projections sub-db, written in state
+ * transactions together with checkpoints. A namespace is a NUL-free name;
+ * the empty one is the projections module's own. Keys with the namespace
+ * are at most 511 bytes (ES_EINVAL beyond). */
+typedef struct es__state_txn es__state_txn;
+typedef int (*es__state_fn)(es__state_txn *t, void *user_data);
+/* Runs fn in one durable write transaction: fn's state writes and
+ * checkpoints commit together, or (fn non-zero) not at all. */
+int es__state_write(es_db *db, es__state_fn fn, void *user_data);
+/* The value, pointing into the map until the transaction or read ends.
+ * 0, ES_ENOTFOUND, ES_EINVAL. */
+int es__state_get(const void **val, size_t *len, es__state_txn *t, const char *ns, const void *key,
+                  size_t klen);
+int es__state_put(es__state_txn *t, const char *ns, const void *key, size_t klen, const void *val,
+                  size_t vlen);
+/* 0 or ES_ENOTFOUND. */
+int es__state_del(es__state_txn *t, const char *ns, const void *key, size_t klen);
+/* A checkpoint as the transaction sees it: 0, ES_ENOTFOUND, ES_ECORRUPT. */
+int es__state_checkpoint_get(uint64_t *out, es__state_txn *t, const char *name);
+/* As es_checkpoint_save, inside the transaction. */
+int es__state_checkpoint(es__state_txn *t, const char *name, uint64_t position);
+int es__state_read(const void **val, size_t *len, es_read *rd, const char *ns, const void *key,
+                   size_t klen);
+/* Every key of ns starting with prefix, in byte order (key without ns). */
+typedef int (*es__state_each_fn)(const void *key, size_t klen, const void *val, size_t vlen,
+                                 void *user_data);
+int es__state_scan(es_read *rd, const char *ns, const void *prefix, size_t plen,
+                   es__state_each_fn fn, void *user_data);
+
 /* ---- commit wake-ups (notify.c), for subscriptions ---- */
 #define ES__NOTIFY_POLL_MS 10 /* how often waiters look without a notify file */
 /* The commit counter: read it before looking at the log, then wait on it. */

@@ -17,5 +17,6 @@
 #include <evstore/aggregate.h>
 #include <evstore/migrate.h>
 #include <evstore/subscription.h>
+#include <evstore/projection.h>
 
 #endif

@@ -172,6 +172,23 @@ START_TEST(type_stored_after_open)
 }
 END_TEST
 
+/* A type no event has: the iterator skips the whole log, and the
+ * subscription is caught up at its head (it once looked again forever). */
+START_TEST(type_matching_nothing_is_caught_up_at_head)
+{
+	st_append(st_db, "a", "Common", 20);
+	const char *types[] = { "Absent" };
+	es_subscription_options o = ES_SUBSCRIPTION_OPTIONS_INIT;
+	o.types = types;
+	o.n_types = 1;
+	es_subscription *sub = open_sub(&o);
+	st_expect_signal(sub, ES_SUBSCRIPTION_CAUGHT_UP, 20);
+	es_subscription_item it;
+	ck_assert_es(es_subscription_next(&it, sub, 0), ES_ETIMEDOUT);
+	es_subscription_free(sub);
+}
+END_TEST
+
 START_TEST(bad_filters)
 {
 	es_subscription *sub = NULL;
@@ -204,6 +221,7 @@ TCase *es_tc_filter(void)
 	tcase_add_test(tc, sparse_filter_reports_progress);
 	tcase_add_test(tc, filters_see_upcast_events);
 	tcase_add_test(tc, type_stored_after_open);
+	tcase_add_test(tc, type_matching_nothing_is_caught_up_at_head);
 	tcase_add_test(tc, bad_filters);
 	return tc;
 }

@@ -156,6 +156,15 @@ ES_EXTERN int es_subscription_next(es_subscription_item *out, es_subscription *s
  * every item returned so far is handled, the position to checkpoint. */
 ES_EXTERN uint64_t es_subscription_position(const es_subscription *sub);
 
+/**
+ * End the read the subscription holds between calls, if any: the event
+ * last handed out becomes invalid. The next es_subscription_next goes on
+ * where it stopped. For a consumer that writes to the store (a write may
+ * need to grow the map, which waits for this thread's reads) or works long
+ * on an item. NULL is a no-op.
+ */
+ES_EXTERN void es_subscription_release(es_subscription *sub);
+
 /** Free a subscription. NULL is a no-op. */
 ES_EXTERN void es_subscription_free(es_subscription *sub);
 

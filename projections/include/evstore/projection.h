@@ -1,0 +1,150 @@
+/*
+ * evstore/projection.h - projections: read models kept in the store itself,
+ * fed from the global log, exactly once.
+ *
+ * A projection is a name, a filter (as a subscription's), and a handler
+ * called with each matching event and a context for the projection's own
+ * keyed state (put, get, delete under its name). es_projection_catch_up
+ * applies the events after the projection's position in batches; each
+ * batch's state writes and the new position commit in one durable
+ * transaction, so a crash repeats no event and loses none: the read model
+ * is always the fold of exactly the events up to its position.
+ *
+ * Queries read the state through an es_read, consistent with the events
+ * that read sees: es_projection_status_get says how far behind the log the
+ * projection is, so a caller never answers from a stale model unknowingly.
+ *
+ * A handler that fails stops the projection at that event: the events
+ * before it are committed, the failure is recorded (status shows it) and
+ * returned; the next catch-up retries from that event.
+ *
+ * The projection's position is the checkpoint "projection:<name>", so
+ * es-tail --lag lists it too.
+ */
+#ifndef EVSTORE_PROJECTION_H
+#define EVSTORE_PROJECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <evstore/engine.h>
+#include <evstore/upcaster.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest projection name, in bytes. */
+#define ES_PROJECTION_NAME_MAX 200
+
+/** What a handler writes through: the projection's state, in the batch's
+ * transaction. Valid during the handler call only. */
+typedef struct es_projection_ctx es_projection_ctx;
+
+/**
+ * Called for each matching event, in log order. ev is borrowed for the
+ * call. Return 0, or an ES_E* code (with es_error_set's message) to stop
+ * the projection at this event.
+ */
+typedef int (*es_projection_fn)(es_projection_ctx *ctx, const es_event *ev, void *user_data);
+
+/**
+ * A value of the projection's state as the batch sees it (its own earlier
+ * writes included); *value points into the store until the handler returns.
+ * Keys are 1..300 bytes.
+ * @return 0, ES_ENOTFOUND, ES_EINVAL (NULL argument, bad key).
+ */
+ES_EXTERN int es_projection_get(const void **value, size_t *value_len, es_projection_ctx *ctx,
+                                const void *key, size_t key_len);
+/** Set a key. @return 0, ES_EINVAL, ES_ENOMEM, ES_EIO. */
+ES_EXTERN int es_projection_put(es_projection_ctx *ctx, const void *key, size_t key_len,
+                                const void *value, size_t value_len);
+/** Remove a key. @return 0, ES_ENOTFOUND, ES_EINVAL, ES_EIO. */
+ES_EXTERN int es_projection_delete(es_projection_ctx *ctx, const void *key, size_t key_len);
+
+#define ES_PROJECTION_OPTIONS_VERSION 1
+
+/** A projection. Initialise with ES_PROJECTION_OPTIONS_INIT. */
+typedef struct es_projection_options {
+	unsigned int version;
+	const char *name;                   /**< 1..ES_PROJECTION_NAME_MAX bytes */
+	es_projection_fn handler;
+	void *user_data;                    /**< passed to handler */
+	const char *const *stream_prefixes; /**< as es_subscription_options */
+	size_t n_stream_prefixes;
+	const char *const *types;
+	size_t n_types;
+	const es_registry *upcast;          /**< NULL: events as stored */
+	size_t batch;                       /**< events per transaction; 0: 1024 */
+} es_projection_options;
+
+#define ES_PROJECTION_OPTIONS_INIT { .version = ES_PROJECTION_OPTIONS_VERSION }
+
+/** @return 0, or ES_EINVAL (opts NULL, or a version this library does not know). */
+ES_EXTERN int es_projection_options_init(es_projection_options *opts, unsigned int version);
+
+/** What a catch-up did. */
+typedef struct es_projection_stats {
+	uint64_t events;    /**< events handed to the handler and committed */
+	uint64_t batches;   /**< transactions committed */
+	uint64_t position;  /**< the projection's position afterwards */
+} es_projection_stats;
+
+/**
+ * Apply every matching event after the projection's position (from the
+ * start for a new one) up to the log head as it is when the call reaches
+ * it, then return. Events committed meanwhile are left to the next call.
+ *
+ * @param out   receives counts (may be NULL); filled on failure too
+ * @param db    the store, open for writing
+ * @return 0, or
+ *   ES_EINVAL  NULL db or opts, unknown options version, a bad name, no
+ *              handler, a bad filter (as es_subscription_open);
+ *   the handler's code, its message prefixed with the projection's name and
+ *              the event's position (everything before it is committed);
+ *   ES_EREADONLY, ES_ESCHEMA (upcasting), ES_ECORRUPT, ES_EIO, ES_ENOSPC,
+ *   ES_ENOMEM.
+ */
+ES_EXTERN int es_projection_catch_up(es_projection_stats *out, es_db *db,
+                                     const es_projection_options *opts);
+
+/**
+ * A value of projection name's state as of the read; *value points into the
+ * map until the read ends or renews.
+ * @return 0, ES_ENOTFOUND, ES_EINVAL.
+ */
+ES_EXTERN int es_projection_query(const void **value, size_t *value_len, es_read *rd,
+                                  const char *name, const void *key, size_t key_len);
+
+/** Called for each key, in byte order; pointers valid during the call. A
+ * non-zero return stops the scan with that value. */
+typedef int (*es_projection_each_fn)(const void *key, size_t key_len, const void *value,
+                                     size_t value_len, void *user_data);
+
+/**
+ * Visit projection name's keys that start with prefix (prefix_len 0: all).
+ * @return 0, a callback's value, ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_projection_scan(es_read *rd, const char *name, const void *prefix,
+                                 size_t prefix_len, es_projection_each_fn fn, void *user_data);
+
+/** Where a projection stands, as of a read. */
+typedef struct es_projection_status {
+	uint64_t position;   /**< the last log position applied (0: none) */
+	uint64_t head;       /**< the log head */
+	uint64_t behind;     /**< head - position */
+	int error;           /**< 0, or the code that stopped it */
+	uint64_t error_position; /**< the event that failed */
+	char message[256];   /**< the failure's message */
+} es_projection_status;
+
+/**
+ * @return 0, ES_ENOTFOUND (the projection never ran), ES_EINVAL.
+ */
+ES_EXTERN int es_projection_status_get(es_projection_status *out, es_read *rd, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

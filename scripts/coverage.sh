@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # coverage.sh - build with gcov instrumentation into build-cov (or $BUILD),
 # run the whole ctest suite, and print line and branch coverage per module
-# (util/, engine/, snapshots/, upcasters/, aggregates/, aggregates/bank/, audit/,
+# (util/, engine/, snapshots/, upcasters/, subscriptions/, projections/,
+# aggregates/, aggregates/bank/, audit/,
 # tools/). Needs only gcc's gcov and python3; with lcov installed it also
 # writes an HTML report to $BUILD/coverage-html. Fails if a test failed, or
 # if the engine's coverage drops below ENGINE_MIN_LINES / ENGINE_MIN_BRANCHES
@@ -33,7 +34,7 @@ read -r -d '' report <<'PY' || true
 import json, sys
 root = sys.argv[1].rstrip('/') + '/'
 min_lines, min_branches = float(sys.argv[2]), float(sys.argv[3])
-modules = ['util/', 'aggregates/bank/', 'aggregates/', 'engine/', 'snapshots/', 'upcasters/', 'audit/', 'tools/']
+modules = ['util/', 'aggregates/bank/', 'aggregates/', 'engine/', 'snapshots/', 'upcasters/', 'subscriptions/', 'projections/', 'audit/', 'tools/']
 lines, branches = {}, {}
 for doc in sys.stdin:
     doc = doc.strip()

@@ -25,6 +25,8 @@ static const char usage_text[] =
 	"  balance ACCOUNT [--at TIME | --version N] [--json]\n"
 	"  history ACCOUNT [--since TIME] [--until TIME] [--json]\n"
 	"  top [-n N] [--json]          largest balances per currency, from the balances read model\n"
+	"  daily [--since TIME] [--until TIME] [--json]   money in, out and moved per currency and day\n"
+	"  accounts --owner NAME [--json]   the owner's accounts, from the owner index\n"
 	"  projections [--json]         each read model's position, lag and state\n"
 	"  demo [--db DIR]\n"
 	"TIME is RFC 3339 (2026-11-21T10:03:00Z) or @NANOSECONDS. AMOUNT is decimal (12.34).\n"
@@ -251,6 +253,16 @@ static int cmd_top(es_db *db, const args *a)
 	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_top(db, a->count, a->json);
 }
 
+static int cmd_daily(es_db *db, const args *a)
+{
+	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_daily(db, a->since, a->until, a->json);
+}
+
+static int cmd_accounts(es_db *db, const args *a)
+{
+	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_accounts(db, a->owner, a->json);
+}
+
 static int cmd_projections(es_db *db, const args *a)
 {
 	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_projections(db, a->json);
@@ -266,7 +278,8 @@ static const command commands[] = {
 	{ "open", cmd_open, 1 }, { "deposit", cmd_money, 1 }, { "withdraw", cmd_money, 1 },
 	{ "transfer", cmd_transfer, 1 }, { "freeze", cmd_status, 1 }, { "unfreeze", cmd_status, 1 },
 	{ "close", cmd_status, 1 }, { "balance", cmd_balance, 0 }, { "history", cmd_history, 0 },
-	{ "top", cmd_top, 1 }, { "projections", cmd_projections, 0 },
+	{ "top", cmd_top, 1 }, { "daily", cmd_daily, 1 }, { "accounts", cmd_accounts, 1 },
+	{ "projections", cmd_projections, 0 },
 };
 
 int main(int argc, char **argv)

@@ -214,6 +214,18 @@ import json, sys
 p = json.load(open(sys.argv[1]))
 assert p[0]["projection"] == "bank-balances" and p[0]["behind"] == 0 and p[0]["state"] == "caught up", p
 ' "$OUT" || fail "projections --json: $(cat "$OUT")"
+run 0 daily --json
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+usd = [x for x in d if x["currency"] == "USD"]
+assert usd and all(set(x) >= {"day", "deposited", "withdrawn", "transferred", "net"} for x in usd), d
+' "$OUT" || fail "daily --json: $(cat "$OUT")"
+run 0 accounts --owner "Alice Smith"
+grep -q "^alice .* 75.00 USD  open$" "$OUT" || fail "accounts --owner: $(cat "$OUT")"
+refused accounts --owner Nobody
+usage accounts
+usage daily --since 2026-02-01T00:00:00Z --until 2026-01-01T00:00:00Z
 usage top -n 0
 err_has "-n: at least 1"
 usage top -n x
@@ -225,7 +237,7 @@ status=$?
 [ "$status" -eq 0 ] || fail "demo: exit $status: $(cat "$ERR")"
 grep -q " OK$" "$OUT" || fail "demo printed no OK line"
 grep -q "MISMATCH" "$OUT" && fail "demo printed MISMATCH"
-grep -q "^Read model: .* accounts against their aggregates: OK$" "$OUT" || fail "demo did not check the read model"
+grep -q "^Read models: .* accounts against their aggregates: OK$" "$OUT" || fail "demo did not check the read model"
 "$BIN" demo --db "$DIR/demo" >"$OUT" 2>"$ERR"
 status=$?
 [ "$status" -eq 2 ] || fail "demo on an existing directory: exit $status, want 2"

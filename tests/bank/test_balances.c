@@ -1,7 +1,8 @@
 /*
- * test_balances.c - aggregates/bank/balances.c: the balances read model
- * answers what loading each account answers, after random commands and
- * after more of them, and says when it is behind.
+ * test_balances.c - the bank's read models (balances.c, daily.c, owners.c):
+ * the balances model answers what loading each account answers, after
+ * random commands and after more, and says when it is behind; daily nets
+ * add up; the owner index finds exact owners.
  */
 #include <stdio.h>
 #include <string.h>
@@ -91,10 +92,81 @@ START_TEST(model_equals_loads)
 }
 END_TEST
 
+typedef struct day_sums {
+	int64_t net, transferred, days;
+} day_sums;
+
+static int sum_day(const es_bank_day *d, void *user_data)
+{
+	day_sums *s = user_data;
+	s->net += d->net;
+	s->transferred += d->transferred;
+	s->days++;
+	ck_assert_int_eq(d->net, d->deposited - d->withdrawn);
+	return 0;
+}
+
+/* Two days, two currencies: nets add up to the balances, a transfer is
+ * counted once and moves no net. */
+START_TEST(daily_totals_add_up)
+{
+	bt_open("u1", "USD", 0);
+	bt_open("u2", "USD", 0);
+	bt_open("j1", "JPY", 0);
+	ck_assert_es(es_bank_deposit(bt_db, "u1", 10000, NULL), 0);
+	ck_assert_es(es_bank_deposit(bt_db, "j1", 500, NULL), 0);
+	bt_now += INT64_C(86400) * 1000000000; /* the next day */
+	ck_assert_es(es_bank_transfer(bt_db, "u1", "u2", 2500, NULL), 0);
+	ck_assert_es(es_bank_withdraw(bt_db, "u2", 1000, NULL), 0);
+	ck_assert_es(es_bank_daily_catch_up(NULL, bt_db), 0);
+	es_read *rd;
+	day_sums all = { 0 }, second = { 0 };
+	ck_assert_es(es_read_begin(&rd, bt_db), 0);
+	ck_assert_es(es_bank_daily_each(rd, INT64_MIN, INT64_MAX, sum_day, &all), 0);
+	ck_assert_int_eq(all.days, 3); /* USD day 1, USD day 2, JPY day 1 */
+	ck_assert_int_eq(all.net, 10000 + 500 - 1000);
+	ck_assert_int_eq(all.transferred, 2500);
+	ck_assert_es(es_bank_daily_each(rd, bt_now, INT64_MAX, sum_day, &second), 0);
+	ck_assert_int_eq(second.days, 1);
+	ck_assert_int_eq(second.net, -1000);
+	ck_assert_es(es_bank_daily_each(rd, 0, 0, NULL, NULL), ES_EINVAL);
+	es_read_end(rd);
+	ck_assert_int_eq(bt_balance("u1") + bt_balance("u2"), 10000 - 1000);
+}
+END_TEST
+
+static int list_ids(const char *id, void *user_data)
+{
+	strcat(user_data, id);
+	strcat(user_data, ";");
+	return 0;
+}
+
+START_TEST(owner_index)
+{
+	ck_assert_es(es_bank_open(bt_db, "b", "Ann", "USD", 0), 0);
+	ck_assert_es(es_bank_open(bt_db, "a", "Ann", "EUR", 0), 0);
+	ck_assert_es(es_bank_open(bt_db, "c", "Anna", "USD", 0), 0);
+	ck_assert_es(es_bank_owners_catch_up(NULL, bt_db), 0);
+	es_read *rd;
+	char ids[64] = "";
+	ck_assert_es(es_read_begin(&rd, bt_db), 0);
+	ck_assert_es(es_bank_accounts_of(rd, "Ann", list_ids, ids), 0);
+	ck_assert_str_eq(ids, "a;b;"); /* exact owner: not "Anna" */
+	ids[0] = '\0';
+	ck_assert_es(es_bank_accounts_of(rd, "Nobody", list_ids, ids), 0);
+	ck_assert_str_eq(ids, "");
+	ck_assert_es(es_bank_accounts_of(rd, "", list_ids, ids), ES_EINVAL);
+	es_read_end(rd);
+}
+END_TEST
+
 TCase *es_tc_balances(void)
 {
 	TCase *tc = tcase_create("balances");
 	tcase_add_checked_fixture(tc, bt_setup, bt_teardown);
 	tcase_add_test(tc, model_equals_loads);
+	tcase_add_test(tc, daily_totals_add_up);
+	tcase_add_test(tc, owner_index);
 	return tc;
 }

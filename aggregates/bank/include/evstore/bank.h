@@ -192,6 +192,49 @@ typedef int (*es_bank_balance_fn)(const char *account_id, const es_bank_account 
  */
 ES_EXTERN int es_bank_balances_each(es_read *rd, es_bank_balance_fn fn, void *user_data);
 
+/* ---- Daily totals and the owner index ---------------------------------- */
+
+/** The projection of daily totals per currency and UTC day. */
+#define ES_BANK_DAILY "bank-daily"
+/** The projection indexing accounts by owner name. */
+#define ES_BANK_OWNERS "bank-owners"
+
+/** One currency's money movements on one UTC day, minor units. Transfers
+ * move money between accounts: counted once, apart from deposits and
+ * withdrawals from outside, and not in net. */
+typedef struct es_bank_day {
+	char currency[4];
+	int decimals;
+	int64_t day;            /**< 00:00 UTC of the day, ns */
+	int64_t deposited, withdrawn, transferred;
+	uint64_t deposits, withdrawals, transfers; /**< how many of each */
+	int64_t net;            /**< deposited - withdrawn */
+} es_bank_day;
+
+/** Bring the daily totals up to the log head. @return as es_projection_catch_up(). */
+ES_EXTERN int es_bank_daily_catch_up(es_projection_stats *out, es_db *db);
+
+typedef int (*es_bank_day_fn)(const es_bank_day *day, void *user_data);
+
+/**
+ * Visit the days (per currency, in date order) that overlap [since, until]
+ * (ns; INT64_MIN / INT64_MAX: no bound), as of the read.
+ * @return 0, a callback's non-zero value, ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_bank_daily_each(es_read *rd, int64_t since, int64_t until, es_bank_day_fn fn,
+                                 void *user_data);
+
+/** Bring the owner index up to the log head. @return as es_projection_catch_up(). */
+ES_EXTERN int es_bank_owners_catch_up(es_projection_stats *out, es_db *db);
+
+typedef int (*es_bank_owner_fn)(const char *account_id, void *user_data);
+
+/**
+ * Visit the accounts whose owner is exactly owner, in id order, as of the read.
+ * @return 0, a callback's non-zero value, ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_bank_accounts_of(es_read *rd, const char *owner, es_bank_owner_fn fn, void *user_data);
+
 /**
  * The bank's upcaster registry (built and validated on first call; lives for
  * the process): release 1 and 2 events are read as release 3 events. NULL

@@ -1,8 +1,9 @@
 /*
  * bank_demo.c - the main job: on a simulated clock, open a thousand
  * accounts, run a year of deposits, withdrawals and transfers, then show
- * time-travel balances with what each load folded, and check that the total
- * of all balances equals deposits minus withdrawals at every date shown.
+ * time-travel balances with what each load folded, check that the total
+ * of all balances equals deposits minus withdrawals at every date shown,
+ * and that the balances read model agrees with every account.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <evstore/bank.h>
 
 #include "bank_demo.h"
+#include "bank_reads.h"
 #include "cli.h"
 
 #define ACCOUNTS 1000
@@ -259,6 +261,8 @@ int es_bank_demo(const char *db_path)
 	for (size_t i = 0; i < 3 && rc == 0; i++)
 		rc = show_account(&d, shown[i]);
 	rc = rc ? es_cli_fail(rc) : check_totals(&d);
+	if (rc == 0)
+		rc = es_bank_check_balances(d.db, ACCOUNTS);
 	printf("\nThe store is in %s; try: es-bank --db %s balance acct-0001 --at 2026-03-01T12:00:00Z\n",
 	       db_path, db_path);
 	es_db_close(d.db);

@@ -12,6 +12,7 @@
 #include <evstore/bank.h>
 
 #include "bank_demo.h"
+#include "bank_reads.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -23,6 +24,10 @@ static const char usage_text[] =
 	"  freeze ACCOUNT | unfreeze ACCOUNT | close ACCOUNT\n"
 	"  balance ACCOUNT [--at TIME | --version N] [--json]\n"
 	"  history ACCOUNT [--since TIME] [--until TIME] [--json]\n"
+	"  top [-n N] [--json]          largest balances per currency, from the balances read model\n"
+	"  daily [--since TIME] [--until TIME] [--json]   money in, out and moved per currency and day\n"
+	"  accounts --owner NAME [--json]   the owner's accounts, from the owner index\n"
+	"  projections [--json]         each read model's position, lag and state\n"
 	"  demo [--db DIR]\n"
 	"TIME is RFC 3339 (2026-11-21T10:03:00Z) or @NANOSECONDS. AMOUNT is decimal (12.34).\n"
 	"--db defaults to ./bank-data.\n";
@@ -31,7 +36,7 @@ static const char usage_text[] =
 typedef struct args {
 	const char *db;
 	const char *owner, *currency, *overdraft, *ref;
-	const char *at, *version, *since, *until;
+	const char *at, *version, *since, *until, *count;
 	int json;
 	char **pos;     /* positional words after the command */
 	int npos;
@@ -43,16 +48,16 @@ static int parse_args(args *a, int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' }, { "owner", required_argument, NULL, 'o' },
 		{ "currency", required_argument, NULL, 'c' }, { "overdraft", required_argument, NULL, 'v' },
 		{ "ref", required_argument, NULL, 'r' }, { "at", required_argument, NULL, 'a' },
-		{ "version", required_argument, NULL, 'n' }, { "since", required_argument, NULL, 's' },
+		{ "version", required_argument, NULL, 'V' }, { "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' }, { "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char **slot[128] = { 0 };
 	slot['d'] = &a->db; slot['o'] = &a->owner; slot['c'] = &a->currency; slot['v'] = &a->overdraft;
-	slot['r'] = &a->ref; slot['a'] = &a->at; slot['n'] = &a->version; slot['s'] = &a->since;
-	slot['u'] = &a->until;
+	slot['r'] = &a->ref; slot['a'] = &a->at; slot['V'] = &a->version; slot['s'] = &a->since;
+	slot['u'] = &a->until; slot['n'] = &a->count;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(ES_EXIT_OK);
@@ -243,6 +248,26 @@ static int cmd_history(es_db *db, const args *a)
 	return rc ? es_cli_fail(rc) : 0;
 }
 
+static int cmd_top(es_db *db, const args *a)
+{
+	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_top(db, a->count, a->json);
+}
+
+static int cmd_daily(es_db *db, const args *a)
+{
+	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_daily(db, a->since, a->until, a->json);
+}
+
+static int cmd_accounts(es_db *db, const args *a)
+{
+	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_accounts(db, a->owner, a->json);
+}
+
+static int cmd_projections(es_db *db, const args *a)
+{
+	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_projections(db, a->json);
+}
+
 typedef struct command {
 	const char *name;
 	int (*run)(es_db *db, const args *a);
@@ -253,6 +278,8 @@ static const command commands[] = {
 	{ "open", cmd_open, 1 }, { "deposit", cmd_money, 1 }, { "withdraw", cmd_money, 1 },
 	{ "transfer", cmd_transfer, 1 }, { "freeze", cmd_status, 1 }, { "unfreeze", cmd_status, 1 },
 	{ "close", cmd_status, 1 }, { "balance", cmd_balance, 0 }, { "history", cmd_history, 0 },
+	{ "top", cmd_top, 1 }, { "daily", cmd_daily, 1 }, { "accounts", cmd_accounts, 1 },
+	{ "projections", cmd_projections, 0 },
 };
 
 int main(int argc, char **argv)

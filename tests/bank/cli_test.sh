@@ -196,12 +196,48 @@ h = json.load(open(sys.argv[1]))
 assert [e["version"] for e in h] == [7], h
 ' "$OUT" || fail "history --since: $(cat "$OUT")"
 
+# ---- the read side: top and projections, from the balances model ----------
+run 0 projections
+grep -q "bank-balances .* behind" "$OUT" || fail "projections before any catch-up: $(cat "$OUT")"
+run 0 top -n 1 --json
+python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert [(a["currency"], a["account"]) for a in t["accounts"]] == [("EUR", "eve"), ("USD", "alice")], t
+assert t["accounts"][1]["balance"] == "75.00", t
+' "$OUT" || fail "top --json: $(cat "$OUT")"
+run 0 top
+[ "$(wc -l <"$OUT")" -eq 3 ] || fail "top: $(wc -l <"$OUT") lines, want 3 (alice and bob in USD, eve in EUR)"
+run 0 projections --json
+python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p[0]["projection"] == "bank-balances" and p[0]["behind"] == 0 and p[0]["state"] == "caught up", p
+' "$OUT" || fail "projections --json: $(cat "$OUT")"
+run 0 daily --json
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+usd = [x for x in d if x["currency"] == "USD"]
+assert usd and all(set(x) >= {"day", "deposited", "withdrawn", "transferred", "net"} for x in usd), d
+' "$OUT" || fail "daily --json: $(cat "$OUT")"
+run 0 accounts --owner "Alice Smith"
+grep -q "^alice .* 75.00 USD  open$" "$OUT" || fail "accounts --owner: $(cat "$OUT")"
+refused accounts --owner Nobody
+usage accounts
+usage daily --since 2026-02-01T00:00:00Z --until 2026-01-01T00:00:00Z
+usage top -n 0
+err_has "-n: at least 1"
+usage top -n x
+usage top extra
+
 # ---- the demo ------------------------------------------------------------
 "$BIN" demo --db "$DIR/demo" >"$OUT" 2>"$ERR"
 status=$?
 [ "$status" -eq 0 ] || fail "demo: exit $status: $(cat "$ERR")"
 grep -q " OK$" "$OUT" || fail "demo printed no OK line"
 grep -q "MISMATCH" "$OUT" && fail "demo printed MISMATCH"
+grep -q "^Read models: .* accounts against their aggregates: OK$" "$OUT" || fail "demo did not check the read model"
 "$BIN" demo --db "$DIR/demo" >"$OUT" 2>"$ERR"
 status=$?
 [ "$status" -eq 2 ] || fail "demo on an existing directory: exit $status, want 2"

@@ -60,7 +60,7 @@ expect 0 '"checkpoints":\[{"checkpoint":"audit","position":6,"behind":0}\]' -- "
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out" || fail "--lag --json does not parse"
 
 # ---- --follow: another process's commits, SIGINT saves the checkpoint ----
-"$tail" --db "$db" --checkpoint live --follow --format text >"$work/follow" 2>"$work/err" &
+"$tail" --db "$db" --checkpoint live --follow --format text >"$work/follow" 2>"$work/follow-err" &
 expect 2 "give one of" -- "$tail" --db "$db" --checkpoint x --from-start
 wait_lines "$work/follow" 6
 "$bank" --db "$db" deposit alice 2.00 >/dev/null

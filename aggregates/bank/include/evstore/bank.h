@@ -13,6 +13,7 @@
 
 #include <evstore/aggregate.h>
 #include <evstore/errors.h>
+#include <evstore/projection.h>
 #include <evstore/upcaster.h>
 
 #ifdef __cplusplus
@@ -161,6 +162,78 @@ ES_EXTERN int es_bank_history(es_db *db, const char *account_id, int64_t since, 
                               es_bank_history_fn fn, void *user_data);
 
 /* ---- Schema history ---------------------------------------------------- */
+
+/* ---- The balances read model ------------------------------------------ */
+
+/** The projection holding every account's state, kept from the log. */
+#define ES_BANK_BALANCES "bank-balances"
+
+/**
+ * Bring the balances model up to the log head: every account event not yet
+ * applied, applied with the account's own rules, exactly once.
+ * @return as es_projection_catch_up().
+ */
+ES_EXTERN int es_bank_balances_catch_up(es_projection_stats *out, es_db *db);
+
+/**
+ * An account as the balances model has it, as of the read (check
+ * es_projection_status_get() for how far behind the log the model is).
+ * @return 0, ES_ENOTFOUND (not in the model), ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_bank_balance_get(es_bank_account *out, es_read *rd, const char *account_id);
+
+/** Called for each account of the model, in id order; both valid during the call. */
+typedef int (*es_bank_balance_fn)(const char *account_id, const es_bank_account *account,
+                                  void *user_data);
+
+/**
+ * Visit every account of the balances model as of the read.
+ * @return 0, a callback's non-zero value, ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_bank_balances_each(es_read *rd, es_bank_balance_fn fn, void *user_data);
+
+/* ---- Daily totals and the owner index ---------------------------------- */
+
+/** The projection of daily totals per currency and UTC day. */
+#define ES_BANK_DAILY "bank-daily"
+/** The projection indexing accounts by owner name. */
+#define ES_BANK_OWNERS "bank-owners"
+
+/** One currency's money movements on one UTC day, minor units. Transfers
+ * move money between accounts: counted once, apart from deposits and
+ * withdrawals from outside, and not in net. */
+typedef struct es_bank_day {
+	char currency[4];
+	int decimals;
+	int64_t day;            /**< 00:00 UTC of the day, ns */
+	int64_t deposited, withdrawn, transferred;
+	uint64_t deposits, withdrawals, transfers; /**< how many of each */
+	int64_t net;            /**< deposited - withdrawn */
+} es_bank_day;
+
+/** Bring the daily totals up to the log head. @return as es_projection_catch_up(). */
+ES_EXTERN int es_bank_daily_catch_up(es_projection_stats *out, es_db *db);
+
+typedef int (*es_bank_day_fn)(const es_bank_day *day, void *user_data);
+
+/**
+ * Visit the days (per currency, in date order) that overlap [since, until]
+ * (ns; INT64_MIN / INT64_MAX: no bound), as of the read.
+ * @return 0, a callback's non-zero value, ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_bank_daily_each(es_read *rd, int64_t since, int64_t until, es_bank_day_fn fn,
+                                 void *user_data);
+
+/** Bring the owner index up to the log head. @return as es_projection_catch_up(). */
+ES_EXTERN int es_bank_owners_catch_up(es_projection_stats *out, es_db *db);
+
+typedef int (*es_bank_owner_fn)(const char *account_id, void *user_data);
+
+/**
+ * Visit the accounts whose owner is exactly owner, in id order, as of the read.
+ * @return 0, a callback's non-zero value, ES_EINVAL, ES_ECORRUPT.
+ */
+ES_EXTERN int es_bank_accounts_of(es_read *rd, const char *owner, es_bank_owner_fn fn, void *user_data);
 
 /**
  * The bank's upcaster registry (built and validated on first call; lives for

@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"  accounts --owner NAME [--json]   the owner's accounts, from the owner index\n"
 	"  projections [--json]         each read model's position, lag and state\n"
 	"  chart ACCOUNT -o FILE.svg [--since TIME] [--until TIME]   the balance over time\n"
+	"  rebuild NAME                 build a read model again and put it in place\n"
 	"  demo [--db DIR]\n"
 	"TIME is RFC 3339 (2026-11-21T10:03:00Z) or @NANOSECONDS. AMOUNT is decimal (12.34).\n"
 	"--db defaults to ./bank-data.\n";
@@ -282,6 +283,11 @@ static int cmd_chart(es_db *db, const args *a)
 	return rc;
 }
 
+static int cmd_rebuild(es_db *db, const args *a)
+{
+	return want_args(a, 1, "NAME (see projections)") ? ES_EXIT_USAGE : es_bank_cmd_rebuild(db, a->pos[1]);
+}
+
 static int cmd_projections(es_db *db, const args *a)
 {
 	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_projections(db, a->json);
@@ -298,7 +304,7 @@ static const command commands[] = {
 	{ "transfer", cmd_transfer, 1 }, { "freeze", cmd_status, 1 }, { "unfreeze", cmd_status, 1 },
 	{ "close", cmd_status, 1 }, { "balance", cmd_balance, 0 }, { "history", cmd_history, 0 },
 	{ "top", cmd_top, 1 }, { "daily", cmd_daily, 1 }, { "accounts", cmd_accounts, 1 },
-	{ "projections", cmd_projections, 0 }, { "chart", cmd_chart, 0 },
+	{ "projections", cmd_projections, 0 }, { "chart", cmd_chart, 0 }, { "rebuild", cmd_rebuild, 1 },
 };
 
 int main(int argc, char **argv)

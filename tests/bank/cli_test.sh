@@ -240,6 +240,15 @@ usage chart alice
 refused chart nobody -o "$DIR/nobody.svg"
 [ -e "$DIR/nobody.svg" ] && fail "chart of an unknown account left a file"
 refused chart alice -o "$DIR/no/such/dir.svg"
+run 0 rebuild bank-balances
+grep -q "^rebuilt bank-balances: .* events, now at position" "$OUT" || fail "rebuild: $(cat "$OUT")"
+run 0 balance alice
+out_is "75.00 USD"
+run 0 top -n 1 --json
+grep -q '"balance":"75.00"' "$OUT" || fail "top after rebuild: $(cat "$OUT")"
+usage rebuild nothing-like-it
+err_has "no bank read model named 'nothing-like-it'"
+usage rebuild
 usage top -n 0
 err_has "-n: at least 1"
 usage top -n x

@@ -18,9 +18,10 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The demo writes a fresh store each run; ./bank-data is the demo's own.
+# The demo writes a fresh store each run; ./bank-data (and its chart,
+# ./bank-data-acct-0001.svg) are the demo's own.
 demo: build
-	@rm -rf ./bank-data
+	@rm -rf ./bank-data ./bank-data-acct-0001.svg
 	$(BUILD)/tools/es-bank demo --db ./bank-data
 
 # After ctest's summary, each Check suite's own summary line (from ctest's log).

@@ -6,6 +6,7 @@
  * with NUL (an empty namespace) are the projections module's own records.
  * The engine knows nothing of what the values mean.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "es_alloc.h"
@@ -144,4 +145,72 @@ int es__state_scan(es_read *rd, const char *ns, const void *prefix, size_t plen,
 	if (result == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		result = es__error_lmdb(rc, "reading projection state");
 	return result;
+}
+
+/* Deletes every key of ns (from a cursor: mdb_cursor_del moves it on). */
+int es__state_ns_clear(es__state_txn *t, const char *ns)
+{
+	uint8_t buf[KEY_MAX];
+	size_t start = state_key(buf, ns, NULL, 0);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(t->txn, t->db->dbi.projections, &cur);
+	if (rc)
+		return es__lmdb(rc, "clearing projection state");
+	MDB_val k = { start, buf }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= start && memcmp(k.mv_data, buf, start) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT))
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND || rc == EINVAL ? 0 : es__lmdb(rc, "clearing projection state");
+}
+
+int es__state_log_head(uint64_t *out, es__state_txn *t)
+{
+	uint64_t next;
+	int rc = es__meta_get_u64(t->txn, t->db, "next_position", &next, 1);
+	if (rc == 0)
+		*out = next - 1;
+	return rc;
+}
+
+int es__state_checkpoint_set(es__state_txn *t, const char *name, uint64_t position)
+{
+	return es__checkpoint_put(t->txn, t->db, name, position, 1);
+}
+
+int es__state_checkpoint_del(es__state_txn *t, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name };
+	int rc = mdb_del(t->txn, t->db->dbi.checkpoints, &k, NULL);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : es__lmdb(rc, "deleting a checkpoint");
+}
+
+/* Copies every key of ns from to to ns to (cursor over from, puts into to:
+ * two cursors, since a put may move the one it is made through). */
+int es__state_ns_copy(es__state_txn *t, const char *from, const char *to)
+{
+	uint8_t buf[KEY_MAX], dst[KEY_MAX];
+	size_t start = state_key(buf, from, NULL, 0), skip = strlen(from) + 1;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(t->txn, t->db->dbi.projections, &cur);
+	if (rc)
+		return es__lmdb(rc, "copying projection state");
+	MDB_val k = { start, buf }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= start && memcmp(k.mv_data, buf, start) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		MDB_val dk = { state_key(dst, to, (const uint8_t *)k.mv_data + skip, k.mv_size - skip), dst };
+		if (dk.mv_size == 0) {
+			rc = key_error(to, k.mv_size - skip);
+			break;
+		}
+		if ((rc = mdb_put(t->txn, t->db->dbi.projections, &dk, &v, 0)) != 0) {
+			rc = es__lmdb(rc, "copying projection state");
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

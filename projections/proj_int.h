@@ -12,8 +12,12 @@
 #include "evstore/subscription.h"
 #include "es_engine_int.h"
 
-/* A projection's position is this checkpoint + its name. */
+/* A projection's position is this checkpoint + its name (or, while it is
+ * rebuilt, its name + ES__REBUILD_SUFFIX). */
 #define ES__PROJECTION_CHECKPOINT "projection:"
+#define ES__REBUILD_SUFFIX "\x1f" "rebuild"
+#define ES__PROJECTION_CHECKPOINT_SIZE \
+	(sizeof ES__PROJECTION_CHECKPOINT + ES_PROJECTION_NAME_MAX + sizeof ES__REBUILD_SUFFIX)
 /* Longest key a handler may use (the state key adds the name). */
 #define ES__PROJECTION_KEY_MAX 300
 
@@ -23,6 +27,10 @@
 /* 0, or ES_EINVAL naming what is wrong. */
 int es__proj_check_name(const char *name, const char *fn);
 int es__proj_check_options(es_db *db, const es_projection_options *o);
+
+/* es_projection_catch_up once opts are checked (any name: rebuilds use
+ * their reserved one). */
+int es__proj_catch_up(es_projection_stats *out, es_db *db, const es_projection_options *opts);
 
 /* The failure that stopped projection name at position (status.c): put in
  * the batch that commits the events before it, cleared by the next batch

@@ -24,12 +24,13 @@ ES__OPTIONS_INIT_FN(es_projection_options_init, es_projection_options, ES_PROJEC
 typedef struct batch {
 	es_db *db;
 	const es_projection_options *o;
-	char checkpoint[sizeof ES__PROJECTION_CHECKPOINT + ES_PROJECTION_NAME_MAX];
+	char checkpoint[ES__PROJECTION_CHECKPOINT_SIZE];
 	es_event *events;
 	size_t n, cap;
 	uint64_t from;       /* the projection's position before the batch */
 	bool exists;         /* it has a checkpoint (false: a new projection) */
 	uint64_t end;        /* the position the batch takes the projection to */
+	uint64_t head;       /* the log head the batch's transaction saw */
 	size_t failed_at;    /* the event whose handler failed, or n */
 	int failed_rc;
 	char failed_msg[256];
@@ -122,6 +123,8 @@ static int apply(es__state_txn *t, void *user_data)
 	int moved = still_at_start(b, t);
 	if (moved)
 		return moved;
+	if (b->o->progress && (moved = es__state_log_head(&b->head, t)))
+		return moved;
 	for (size_t i = 0; i < b->failed_at; i++) {
 		int rc = b->o->handler(&ctx, &b->events[i], b->o->user_data);
 		if (rc) {
@@ -153,6 +156,8 @@ static int commit(batch *b, es_projection_stats *st)
 		return rc;
 	st->events += b->failed_at;
 	st->batches++;
+	if (b->o->progress)
+		b->o->progress(st, b->head, b->o->progress_user_data);
 	st->position = b->failed_rc ? b->events[b->failed_at].position - 1 : b->end;
 	if (!b->failed_rc)
 		return 0;
@@ -211,15 +216,26 @@ static int run(batch *b, es_projection_stats *st)
 
 int es_projection_catch_up(es_projection_stats *out, es_db *db, const es_projection_options *opts)
 {
-	es_projection_stats st = { 0 };
 	int rc = es__proj_check_options(db, opts);
-	batch b = { .db = db, .o = opts };
-	if (rc == 0) {
-		snprintf(b.checkpoint, sizeof b.checkpoint, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
-		b.cap = opts->batch ? opts->batch : DEFAULT_BATCH;
-		if (!(b.events = es_calloc(b.cap, sizeof *b.events)))
-			rc = es_error_set(ES_ENOMEM, "es_projection_catch_up: out of memory");
+	if (rc == 0 && strchr(opts->name, '\x1f'))
+		rc = es_error_set(ES_EINVAL, "es_projection_catch_up: projection names with a 0x1f byte are reserved");
+	if (rc) {
+		if (out)
+			*out = (es_projection_stats){ 0 };
+		return rc;
 	}
+	return es__proj_catch_up(out, db, opts);
+}
+
+int es__proj_catch_up(es_projection_stats *out, es_db *db, const es_projection_options *opts)
+{
+	es_projection_stats st = { 0 };
+	int rc = 0;
+	batch b = { .db = db, .o = opts };
+	snprintf(b.checkpoint, sizeof b.checkpoint, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
+	b.cap = opts->batch ? opts->batch : DEFAULT_BATCH;
+	if (!(b.events = es_calloc(b.cap, sizeof *b.events)))
+		rc = es_error_set(ES_ENOMEM, "es_projection_catch_up: out of memory");
 	void *arena_buf = rc ? NULL : es_malloc(BATCH_ARENA);
 	es_arena_init(&b.arena, arena_buf, arena_buf ? BATCH_ARENA : 0);
 	if (rc == 0)

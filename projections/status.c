@@ -65,7 +65,7 @@ int es_projection_status_get(es_projection_status *out, es_read *rd, const char 
 	if (!out || !rd)
 		return es_error_set(ES_EINVAL, "es_projection_status_get: out and rd are required");
 	int rc = es__proj_check_name(name, "es_projection_status_get");
-	char checkpoint[sizeof ES__PROJECTION_CHECKPOINT + ES_PROJECTION_NAME_MAX];
+	char checkpoint[ES__PROJECTION_CHECKPOINT_SIZE];
 	snprintf(checkpoint, sizeof checkpoint, "%s%s", ES__PROJECTION_CHECKPOINT, name ? name : "");
 	memset(out, 0, sizeof *out);
 	if (rc == 0 && (rc = es_log_head(&out->head, rd)) == 0)

@@ -14,6 +14,7 @@
 #include <evstore/evstore.h>
 #include <evstore/bank.h>
 
+#include "bank_chart.h"
 #include "bank_demo.h"
 #include "bank_reads.h"
 #include "cli.h"
@@ -231,6 +232,17 @@ static int open_store(demo *d, const char *path)
 	return rc ? es_cli_fail(rc) : 0;
 }
 
+/* A chart of the first account's year, beside the store. */
+static int demo_chart(demo *d, const char *db_path)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s-acct-0001.svg", db_path);
+	int rc = es_bank_chart(d->db, "acct-0001", INT64_MIN, INT64_MAX, path);
+	if (rc == 0)
+		printf("\nacct-0001's balance over the year, as a chart: %s (open it in a browser)\n", path);
+	return rc;
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -263,6 +275,8 @@ int es_bank_demo(const char *db_path)
 	rc = rc ? es_cli_fail(rc) : check_totals(&d);
 	if (rc == 0)
 		rc = es_bank_check_balances(d.db, ACCOUNTS);
+	if (rc == 0)
+		rc = demo_chart(&d, db_path);
 	printf("\nThe store is in %s; try: es-bank --db %s balance acct-0001 --at 2026-03-01T12:00:00Z\n",
 	       db_path, db_path);
 	es_db_close(d.db);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <evstore/bank.h>
 
@@ -158,6 +159,30 @@ int es_bank_cmd_projections(es_db *db, int json)
 		print_status(names[i], &s[i], json, i == 0);
 	if (json)
 		printf("]\n");
+	return ES_EXIT_OK;
+}
+
+/* ---- rebuild ---- */
+
+static void show_progress(const es_projection_stats *st, uint64_t head, void *user_data)
+{
+	(void)user_data;
+	fprintf(stderr, "\r%s: rebuilt to position %llu of %llu (%.0f%%)", es_cli_prog,
+	        (unsigned long long)st->position, (unsigned long long)head,
+	        head ? 100.0 * (double)st->position / (double)head : 100.0);
+}
+
+int es_bank_cmd_rebuild(es_db *db, const char *name)
+{
+	es_projection_stats st;
+	int tty = isatty(STDERR_FILENO);
+	int rc = es_bank_projection_rebuild(&st, db, name, tty ? show_progress : NULL, NULL);
+	if (tty)
+		fputc('\n', stderr);
+	if (rc)
+		return es_cli_fail(rc);
+	printf("rebuilt %s: %llu events, now at position %llu\n", name, (unsigned long long)st.events,
+	       (unsigned long long)st.position);
 	return ES_EXIT_OK;
 }
 

@@ -14,6 +14,9 @@ int es_bank_cmd_top(es_db *db, const char *count, int json);
 int es_bank_cmd_daily(es_db *db, const char *since, const char *until, int json);
 /* es-bank accounts --owner NAME [--json]: the owner's accounts and balances. */
 int es_bank_cmd_accounts(es_db *db, const char *owner, int json);
+/* es-bank rebuild NAME: one read model built again and put in place, with
+ * progress on a terminal. */
+int es_bank_cmd_rebuild(es_db *db, const char *name);
 /* es-bank projections [--json]: each read model's position, lag and state. */
 int es_bank_cmd_projections(es_db *db, int json);
 /* Catches the read models up and checks every one of the first n

@@ -11,6 +11,7 @@
 #include <evstore/evstore.h>
 #include <evstore/bank.h>
 
+#include "bank_chart.h"
 #include "bank_demo.h"
 #include "bank_reads.h"
 #include "cli.h"
@@ -28,6 +29,8 @@ static const char usage_text[] =
 	"  daily [--since TIME] [--until TIME] [--json]   money in, out and moved per currency and day\n"
 	"  accounts --owner NAME [--json]   the owner's accounts, from the owner index\n"
 	"  projections [--json]         each read model's position, lag and state\n"
+	"  chart ACCOUNT -o FILE.svg [--since TIME] [--until TIME]   the balance over time\n"
+	"  rebuild NAME                 build a read model again and put it in place\n"
 	"  demo [--db DIR]\n"
 	"TIME is RFC 3339 (2026-11-21T10:03:00Z) or @NANOSECONDS. AMOUNT is decimal (12.34).\n"
 	"--db defaults to ./bank-data.\n";
@@ -36,7 +39,7 @@ static const char usage_text[] =
 typedef struct args {
 	const char *db;
 	const char *owner, *currency, *overdraft, *ref;
-	const char *at, *version, *since, *until, *count;
+	const char *at, *version, *since, *until, *count, *output;
 	int json;
 	char **pos;     /* positional words after the command */
 	int npos;
@@ -45,19 +48,20 @@ typedef struct args {
 static int parse_args(args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' }, { "owner", required_argument, NULL, 'o' },
+		{ "db", required_argument, NULL, 'd' }, { "owner", required_argument, NULL, 'w' },
 		{ "currency", required_argument, NULL, 'c' }, { "overdraft", required_argument, NULL, 'v' },
 		{ "ref", required_argument, NULL, 'r' }, { "at", required_argument, NULL, 'a' },
 		{ "version", required_argument, NULL, 'V' }, { "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' }, { "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char **slot[128] = { 0 };
-	slot['d'] = &a->db; slot['o'] = &a->owner; slot['c'] = &a->currency; slot['v'] = &a->overdraft;
+	slot['d'] = &a->db; slot['w'] = &a->owner; slot['c'] = &a->currency; slot['v'] = &a->overdraft;
 	slot['r'] = &a->ref; slot['a'] = &a->at; slot['V'] = &a->version; slot['s'] = &a->since;
-	slot['u'] = &a->until; slot['n'] = &a->count;
+	slot['u'] = &a->until; slot['n'] = &a->count; slot['o'] = &a->output;
 	int c;
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:o:", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(ES_EXIT_OK);
@@ -263,6 +267,27 @@ static int cmd_accounts(es_db *db, const args *a)
 	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_accounts(db, a->owner, a->json);
 }
 
+static int cmd_chart(es_db *db, const args *a)
+{
+	int64_t since = INT64_MIN, until = INT64_MAX;
+	if (want_args(a, 1, "ACCOUNT"))
+		return ES_EXIT_USAGE;
+	if (!a->output)
+		return es_cli_usage_error("chart needs -o FILE.svg");
+	if ((a->since && es_cli_time_arg(&since, "--since", a->since)) ||
+	    (a->until && es_cli_time_arg(&until, "--until", a->until)))
+		return ES_EXIT_USAGE;
+	int rc = es_bank_chart(db, a->pos[1], since, until, a->output);
+	if (rc == 0)
+		printf("wrote %s\n", a->output);
+	return rc;
+}
+
+static int cmd_rebuild(es_db *db, const args *a)
+{
+	return want_args(a, 1, "NAME (see projections)") ? ES_EXIT_USAGE : es_bank_cmd_rebuild(db, a->pos[1]);
+}
+
 static int cmd_projections(es_db *db, const args *a)
 {
 	return want_args(a, 0, "no arguments") ? ES_EXIT_USAGE : es_bank_cmd_projections(db, a->json);
@@ -279,7 +304,7 @@ static const command commands[] = {
 	{ "transfer", cmd_transfer, 1 }, { "freeze", cmd_status, 1 }, { "unfreeze", cmd_status, 1 },
 	{ "close", cmd_status, 1 }, { "balance", cmd_balance, 0 }, { "history", cmd_history, 0 },
 	{ "top", cmd_top, 1 }, { "daily", cmd_daily, 1 }, { "accounts", cmd_accounts, 1 },
-	{ "projections", cmd_projections, 0 },
+	{ "projections", cmd_projections, 0 }, { "chart", cmd_chart, 0 }, { "rebuild", cmd_rebuild, 1 },
 };
 
 int main(int argc, char **argv)

@@ -45,14 +45,21 @@ static int on_event(es_projection_ctx *ctx, const es_event *ev, void *user_data)
 	return rc;
 }
 
-int es_bank_balances_catch_up(es_projection_stats *out, es_db *db)
+int es__bank_balances_options(es_projection_options *o)
 {
 	static const char *const prefixes[] = { STREAM_PREFIX };
-	es_projection_options o = ES_PROJECTION_OPTIONS_INIT;
-	o.name = ES_BANK_BALANCES;
-	o.handler = on_event;
-	o.stream_prefixes = prefixes;
-	o.n_stream_prefixes = 1;
+	*o = (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
+	o->name = ES_BANK_BALANCES;
+	o->handler = on_event;
+	o->stream_prefixes = prefixes;
+	o->n_stream_prefixes = 1;
+	return 0;
+}
+
+int es_bank_balances_catch_up(es_projection_stats *out, es_db *db)
+{
+	es_projection_options o;
+	es__bank_balances_options(&o);
 	return es_projection_catch_up(out, db, &o);
 }
 

@@ -9,4 +9,10 @@
 /* ES_ECORRUPT naming the event whose payload does not decode. */
 int es__bank_undecodable(const es_event *ev);
 
+/* The options of each read model (balances.c, daily.c, owners.c): 0 or
+ * ES_ENOMEM (the upcasters could not be built). */
+int es__bank_balances_options(es_projection_options *o);
+int es__bank_daily_options(es_projection_options *o);
+int es__bank_owners_options(es_projection_options *o);
+
 #endif

@@ -120,17 +120,23 @@ static int on_event(es_projection_ctx *ctx, const es_event *ev, void *user_data)
 	return day_add(ctx, currency, ev->recorded_at, field, amount, net);
 }
 
-int es_bank_daily_catch_up(es_projection_stats *out, es_db *db)
+int es__bank_daily_options(es_projection_options *o)
 {
 	static const char *const prefixes[] = { "account-" };
-	es_projection_options o = ES_PROJECTION_OPTIONS_INIT;
-	o.name = ES_BANK_DAILY;
-	o.handler = on_event;
-	o.stream_prefixes = prefixes;
-	o.n_stream_prefixes = 1;
-	o.upcast = es_bank_registry(); /* the handler reads today's schema */
-	return o.upcast ? es_projection_catch_up(out, db, &o)
-	                : es_error_set(ES_ENOMEM, "cannot build the bank's upcasters");
+	*o = (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
+	o->name = ES_BANK_DAILY;
+	o->handler = on_event;
+	o->stream_prefixes = prefixes;
+	o->n_stream_prefixes = 1;
+	o->upcast = es_bank_registry(); /* the handler reads today's schema */
+	return o->upcast ? 0 : es_error_set(ES_ENOMEM, "cannot build the bank's upcasters");
+}
+
+int es_bank_daily_catch_up(es_projection_stats *out, es_db *db)
+{
+	es_projection_options o;
+	int rc = es__bank_daily_options(&o);
+	return rc ? rc : es_projection_catch_up(out, db, &o);
 }
 
 typedef struct day_scan {

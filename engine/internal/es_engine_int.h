@@ -97,6 +97,14 @@ int es__state_del(es__state_txn *t, const char *ns, const void *key, size_t klen
 int es__state_checkpoint_get(uint64_t *out, es__state_txn *t, const char *name);
 /* As es_checkpoint_save, inside the transaction. */
 int es__state_checkpoint(es__state_txn *t, const char *name, uint64_t position);
+/* For rebuilds: every key of ns deleted; every key of from copied under
+ * to; the log head as the transaction sees it; a checkpoint set whatever
+ * it held, or deleted (absent is fine). */
+int es__state_ns_clear(es__state_txn *t, const char *ns);
+int es__state_ns_copy(es__state_txn *t, const char *from, const char *to);
+int es__state_log_head(uint64_t *out, es__state_txn *t);
+int es__state_checkpoint_set(es__state_txn *t, const char *name, uint64_t position);
+int es__state_checkpoint_del(es__state_txn *t, const char *name);
 int es__state_read(const void **val, size_t *len, es_read *rd, const char *ns, const void *key,
                    size_t klen);
 /* Every key of ns starting with prefix, in byte order (key without ns). */

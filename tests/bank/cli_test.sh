@@ -226,6 +226,29 @@ grep -q "^alice .* 75.00 USD  open$" "$OUT" || fail "accounts --owner: $(cat "$O
 refused accounts --owner Nobody
 usage accounts
 usage daily --since 2026-02-01T00:00:00Z --until 2026-01-01T00:00:00Z
+run 0 chart alice -o "$DIR/alice.svg"
+python3 -c '
+import sys, xml.etree.ElementTree as ET
+svg = ET.parse(sys.argv[1]).getroot()
+ns = {"s": "http://www.w3.org/2000/svg"}
+path = svg.find("s:path", ns).get("d")
+assert path.count("H") == 7, path        # one step per event after the first of alice
+texts = [t.text for t in svg.findall("s:text", ns)]
+assert "Balance of alice (USD)" in texts and "75.00" not in texts[:1], texts
+' "$DIR/alice.svg" || fail "chart: $(cat "$DIR/alice.svg")"
+usage chart alice
+refused chart nobody -o "$DIR/nobody.svg"
+[ -e "$DIR/nobody.svg" ] && fail "chart of an unknown account left a file"
+refused chart alice -o "$DIR/no/such/dir.svg"
+run 0 rebuild bank-balances
+grep -q "^rebuilt bank-balances: .* events, now at position" "$OUT" || fail "rebuild: $(cat "$OUT")"
+run 0 balance alice
+out_is "75.00 USD"
+run 0 top -n 1 --json
+grep -q '"balance":"75.00"' "$OUT" || fail "top after rebuild: $(cat "$OUT")"
+usage rebuild nothing-like-it
+err_has "no bank read model named 'nothing-like-it'"
+usage rebuild
 usage top -n 0
 err_has "-n: at least 1"
 usage top -n x

@@ -62,6 +62,13 @@ ES_EXTERN int es_projection_put(es_projection_ctx *ctx, const void *key, size_t 
 /** Remove a key. @return 0, ES_ENOTFOUND, ES_EINVAL, ES_EIO. */
 ES_EXTERN int es_projection_delete(es_projection_ctx *ctx, const void *key, size_t key_len);
 
+/** What a catch-up did. */
+typedef struct es_projection_stats {
+	uint64_t events;    /**< events handed to the handler and committed */
+	uint64_t batches;   /**< transactions committed */
+	uint64_t position;  /**< the projection's position afterwards */
+} es_projection_stats;
+
 #define ES_PROJECTION_OPTIONS_VERSION 1
 
 /** A projection. Initialise with ES_PROJECTION_OPTIONS_INIT. */
@@ -76,6 +83,10 @@ typedef struct es_projection_options {
 	size_t n_types;
 	const es_registry *upcast;          /**< NULL: events as stored */
 	size_t batch;                       /**< events per transaction; 0: 1024 */
+	/** NULL, or called after each committed batch with the counts so far
+	 * and the log head (for a progress display). */
+	void (*progress)(const es_projection_stats *st, uint64_t head, void *user_data);
+	void *progress_user_data;
 } es_projection_options;
 
 #define ES_PROJECTION_OPTIONS_INIT { .version = ES_PROJECTION_OPTIONS_VERSION }
@@ -83,12 +94,6 @@ typedef struct es_projection_options {
 /** @return 0, or ES_EINVAL (opts NULL, or a version this library does not know). */
 ES_EXTERN int es_projection_options_init(es_projection_options *opts, unsigned int version);
 
-/** What a catch-up did. */
-typedef struct es_projection_stats {
-	uint64_t events;    /**< events handed to the handler and committed */
-	uint64_t batches;   /**< transactions committed */
-	uint64_t position;  /**< the projection's position afterwards */
-} es_projection_stats;
 
 /**
  * Apply every matching event after the projection's position (from the
@@ -107,6 +112,20 @@ typedef struct es_projection_stats {
  */
 ES_EXTERN int es_projection_catch_up(es_projection_stats *out, es_db *db,
                                      const es_projection_options *opts);
+
+/**
+ * Rebuild a projection from the start beside the one in use (blue/green):
+ * under a temporary name (the projection's name + "\x1f" + "rebuild"; names
+ * with a \x1f byte are reserved), caught up to the log head, then put in
+ * place with its position in one transaction, once no event was appended
+ * since its last batch (it catches up again until then). Queries see the
+ * old model until that transaction and the new one after it: nothing lost
+ * or applied twice across the swap. For a handler whose logic changed, or
+ * a damaged model. opts->progress reports each batch of the rebuild.
+ * @return as es_projection_catch_up(); a failed rebuild leaves the
+ *   projection in use as it was.
+ */
+ES_EXTERN int es_projection_rebuild(es_projection_stats *out, es_db *db, const es_projection_options *opts);
 
 /**
  * A value of projection name's state as of the read; *value points into the

@@ -236,6 +236,18 @@ typedef int (*es_bank_owner_fn)(const char *account_id, void *user_data);
 ES_EXTERN int es_bank_accounts_of(es_read *rd, const char *owner, es_bank_owner_fn fn, void *user_data);
 
 /**
+ * Rebuild one of the bank's read models (ES_BANK_BALANCES, ES_BANK_DAILY,
+ * ES_BANK_OWNERS) from the start beside the one in use, and put it in
+ * place at once (es_projection_rebuild). progress (may be NULL) is called
+ * after each batch.
+ * @return as es_projection_rebuild(), ES_EINVAL for an unknown name.
+ */
+ES_EXTERN int es_bank_projection_rebuild(es_projection_stats *out, es_db *db, const char *name,
+                                         void (*progress)(const es_projection_stats *st, uint64_t head,
+                                                          void *user_data),
+                                         void *user_data);
+
+/**
  * The bank's upcaster registry (built and validated on first call; lives for
  * the process): release 1 and 2 events are read as release 3 events. NULL
  * only if it could not be built (out of memory); the next call tries again.

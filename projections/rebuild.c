@@ -1,0 +1,75 @@
+/*
+ * rebuild.c - blue/green rebuilds: the projection is built again from the
+ * start under a temporary name, caught up, then swapped in by one
+ * transaction that checks it reached the log head as that transaction sees
+ * it (writers are excluded while it runs), replaces the live model's keys
+ * with the rebuilt ones, and moves the live checkpoint to the head.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "proj_int.h"
+
+#define NAME_SIZE (ES_PROJECTION_NAME_MAX + sizeof ES__REBUILD_SUFFIX)
+
+typedef struct swap {
+	const char *name;
+	char next[NAME_SIZE];
+	char live_cp[ES__PROJECTION_CHECKPOINT_SIZE], next_cp[ES__PROJECTION_CHECKPOINT_SIZE];
+	bool behind; /* the rebuild had not reached the head: catch up again */
+} swap;
+
+/* Forgets an earlier, unfinished rebuild. */
+static int start_fresh(es__state_txn *t, void *user_data)
+{
+	swap *s = user_data;
+	int rc = es__state_ns_clear(t, s->next);
+	if (rc == 0)
+		rc = es__state_checkpoint_del(t, s->next_cp);
+	return rc ? rc : es__proj_failure_clear(t, s->next);
+}
+
+static int put_in_place(es__state_txn *t, void *user_data)
+{
+	swap *s = user_data;
+	uint64_t head, at = 0;
+	int rc = es__state_log_head(&head, t);
+	if (rc == 0)
+		rc = es__state_checkpoint_get(&at, t, s->next_cp);
+	if (rc)
+		return rc;
+	if ((s->behind = at != head))
+		return 0; /* nothing written */
+	if ((rc = es__state_ns_clear(t, s->name)) || (rc = es__state_ns_copy(t, s->next, s->name)) ||
+	    (rc = es__state_checkpoint_set(t, s->live_cp, head)) || (rc = es__proj_failure_clear(t, s->name)))
+		return rc;
+	return start_fresh(t, s);
+}
+
+int es_projection_rebuild(es_projection_stats *out, es_db *db, const es_projection_options *opts)
+{
+	es_projection_stats st = { 0 };
+	int rc = es__proj_check_options(db, opts);
+	swap s = { .name = opts ? opts->name : NULL };
+	if (rc == 0 && strchr(opts->name, '\x1f'))
+		rc = es_error_set(ES_EINVAL, "es_projection_rebuild: projection names with a 0x1f byte are reserved");
+	if (rc == 0) {
+		snprintf(s.next, sizeof s.next, "%s%s", opts->name, ES__REBUILD_SUFFIX);
+		snprintf(s.live_cp, sizeof s.live_cp, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
+		snprintf(s.next_cp, sizeof s.next_cp, "%s%s", ES__PROJECTION_CHECKPOINT, s.next);
+		rc = es__state_write(db, start_fresh, &s);
+	}
+	es_projection_options next = opts ? *opts : (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
+	next.name = s.next;
+	for (s.behind = true; rc == 0 && s.behind;) {
+		es_projection_stats round;
+		if ((rc = es__proj_catch_up(&round, db, &next)) == 0)
+			rc = es__state_write(db, put_in_place, &s);
+		st.events += round.events;
+		st.batches += round.batches;
+		st.position = round.position;
+	}
+	if (out)
+		*out = st;
+	return rc;
+}

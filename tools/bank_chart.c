@@ -15,6 +15,7 @@
 #include <evstore/bank.h>
 
 #include "bank_chart.h"
+#include "es_array.h"
 #include "cli.h"
 
 #define W 900.0
@@ -42,14 +43,9 @@ static int add_point(const es_event *ev, const es_bank_account *before, const es
 {
 	series *s = user_data;
 	(void)before;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		point *grown = realloc(s->p, cap * sizeof *grown);
-		if (!grown)
-			return es_error_set(ES_ENOMEM, "chart: out of memory");
-		s->p = grown;
-		s->cap = cap;
-	}
+	int rc = es__array_grow((void **)&s->p, &s->cap, s->n, sizeof *s->p, "chart");
+	if (rc)
+		return rc;
 	s->p[s->n++] = (point){ ev->recorded_at, after->balance };
 	memcpy(s->currency, after->currency, sizeof s->currency);
 	s->decimals = after->decimals;
@@ -144,6 +140,6 @@ int es_bank_chart(es_db *db, const char *account, int64_t since, int64_t until, 
 	if (rc == 0 && s.n == 0)
 		rc = es_error_set(ES_ENOTFOUND, "account '%s' has no events in that window", account);
 	int status = rc ? es_cli_fail(rc) : write_svg(&s, account, path);
-	free(s.p);
+	es_free(s.p);
 	return status;
 }

@@ -12,6 +12,7 @@
 #include <evstore/bank.h>
 
 #include "bank_reads.h"
+#include "es_array.h"
 #include "cli.h"
 
 #define DEFAULT_TOP 10
@@ -29,14 +30,9 @@ typedef struct table {
 static int add_row(const char *id, const es_bank_account *a, void *user_data)
 {
 	table *t = user_data;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		row *grown = realloc(t->rows, cap * sizeof *grown);
-		if (!grown)
-			return es_error_set(ES_ENOMEM, "listing balances: out of memory");
-		t->rows = grown;
-		t->cap = cap;
-	}
+	int rc = es__array_grow((void **)&t->rows, &t->cap, t->n, sizeof *t->rows, "listing balances");
+	if (rc)
+		return rc;
 	snprintf(t->rows[t->n].id, sizeof t->rows[t->n].id, "%s", id);
 	t->rows[t->n++].a = *a;
 	return 0;
@@ -106,7 +102,7 @@ int es_bank_cmd_top(es_db *db, const char *count, int json)
 		qsort(t.rows, t.n, sizeof *t.rows, by_balance);
 		print_top(&t, n, json, st.position);
 	}
-	free(t.rows);
+	es_free(t.rows);
 	return rc ? es_cli_fail(rc) : ES_EXIT_OK;
 }
 

@@ -244,6 +244,7 @@ typedef struct commit_state {
 	/* Type ids interned so far in this batch: domains alternate a few types. */
 	struct { const char *name; uint32_t id; } types[8];
 	unsigned int n_types;
+	uint8_t last_id[16]; /* the id written last, in an import */
 } commit_state;
 
 static int stored_at(commit_state *cs, const uint8_t id[16], uint64_t *sid, int64_t *ver)
@@ -403,8 +404,13 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, ev->id };
 	if ((rc = put_maybe_last(cs, cs->db->dbi.log, &cs->end_log, &pk, &pv, MDB_NOOVERWRITE, true)))
 		return es__lmdb(rc, "writing the log");
-	/* Generated ids increase (clock.c): they go at the end of the index. */
-	rc = put_maybe_last(cs, cs->db->dbi.event_ids, &cs->end_ids, &ik, &pv, MDB_NOOVERWRITE, generated_id);
+	/* Generated ids increase (clock.c): they go at the end of the index. So
+	 * do most imported ones, which were generated so: try the end when an id
+	 * follows the one before it. */
+	bool rising = cs->import && memcmp(ev->id, cs->last_id, 16) > 0;
+	memcpy(cs->last_id, ev->id, 16);
+	rc = put_maybe_last(cs, cs->db->dbi.event_ids, &cs->end_ids, &ik, &pv, MDB_NOOVERWRITE,
+	                    generated_id || rising);
 	if (rc == MDB_KEYEXIST)
 		return duplicate(ev->id, "?", -1, "");
 	return rc ? es__lmdb(rc, "indexing an event id") : 0;

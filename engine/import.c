@@ -152,13 +152,14 @@ static int flush(es_importer *imp)
 {
 	if (imp->b->n_ops == 0)
 		return 0;
+	/* A commit may grow the map, which waits for every read to end: end
+	 * ours before waiting for the one in flight. The next lookup begins a
+	 * new read, which sees the store without the batch handed over now: its
+	 * ids are looked up in the batch itself meanwhile. */
+	read_end(imp);
 	int rc = land(imp);
 	if (rc)
 		return rc;
-	/* A commit may grow the map, which waits for every read to end; the
-	 * next lookup begins a new read, which sees the store without this
-	 * batch: its ids are looked up in the batch itself meanwhile. */
-	read_end(imp);
 	imp->b->end_position = imp->next_position;
 	imp->flying = imp->b;
 	es__import_committer_put(&imp->committer, imp->flying);
@@ -474,8 +475,10 @@ int es_import_finish(es_importer *imp, es_import_stats *out)
 	if (!imp)
 		return es_error_set(ES_EINVAL, "es_import_finish: imp is required");
 	int rc = imp->failed ? failed_before() : check_settled(imp);
-	if (rc == 0 && (rc = flush(imp)) == 0)
+	if (rc == 0 && (rc = flush(imp)) == 0) {
+		read_end(imp);
 		rc = land(imp);
+	}
 	imp->st.next_position = imp->st.first_position + imp->st.events;
 	if (out)
 		*out = imp->st;

@@ -253,6 +253,7 @@ int es_audit__pb_from_text(const void **bytes, size_t *len, const ProtobufCMessa
 /* Scanners over dump text at *p (before end), advancing *p on success. A
  * string is plain ASCII without escapes (*s points into the text); numbers
  * are canonical JSON integers. false: not that, or not that simply. */
+bool es_audit__text_lit(const char **p, const char *end, const char *s, size_t n);
 bool es_audit__text_string(const char **s, size_t *n, const char **p, const char *end);
 bool es_audit__text_u64(uint64_t *out, const char **p, const char *end);
 bool es_audit__text_i64(int64_t *out, const char **p, const char *end);

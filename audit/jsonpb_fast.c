@@ -17,13 +17,15 @@ typedef struct cursor {
 	const char *p, *end;
 } cursor;
 
-static bool lit(cursor *c, const char *s, size_t n)
+bool es_audit__text_lit(const char **p, const char *end, const char *s, size_t n)
 {
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
+	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
 		return false;
-	c->p += n;
+	*p += n;
 	return true;
 }
+
+#define lit(c, s, n) es_audit__text_lit(&(c)->p, (c)->end, (s), (n))
 
 bool es_audit__text_string(const char **s, size_t *n, const char **p, const char *end)
 {

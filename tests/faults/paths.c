@@ -2,7 +2,7 @@
  * paths.c - the scenarios of the fault suite (paths.h): open, append, batch
  * commit, stream and log reads, aggregate loads with snapshots and
  * upcasting, commands, snapshot writes, thinning and rebuilding, registry
- * builds, the integrity check, dumps and the importer.
+ * builds, the integrity check, dumps, the importer and restores.
  *
  * Every scenario releases whatever it acquired on every path, failure or
  * not, and returns the first error.
@@ -560,6 +560,38 @@ out:
 	return rc;
 }
 
+/* A dump of the store restored into a fresh one beside it: the dump in
+ * memory, the restore's two threads (parser, committer) and its chunks. */
+static int p_restore(uint64_t *d, es_db *db, const char *dir)
+{
+	(void)db;
+	es_open_options o = ES_OPEN_OPTIONS_INIT;
+	char fresh[600];
+	o.read_only = 1;
+	es_db *src = NULL, *dst = NULL;
+	FILE *f = tmpfile();
+	if (!f)
+		return es_error_set(ES_EIO, "tmpfile failed");
+	int rc = es_db_open(&src, dir, &o);
+	es_dump_options dopts = ES_DUMP_OPTIONS_INIT;
+	if (rc == 0 && (rc = es_dump(NULL, src, f, &dopts)) == 0) {
+		o.read_only = 0;
+		o.nosync = 1;
+		snprintf(fresh, sizeof fresh, "%s/restored", dir);
+		rewind(f);
+		if ((rc = es_db_open(&dst, fresh, &o)) == 0) {
+			es_restore_stats st;
+			rc = es_restore(&st, dst, f, NULL);
+			mix(d, st.events);
+			mix(d, st.streams);
+		}
+	}
+	es_db_close(dst);
+	es_db_close(src);
+	fclose(f);
+	return rc;
+}
+
 /* name, scenario, store (none, a copy, a directory to open), writes */
 const fault_path fault_paths[] = {
 	{ "open", p_open, FP_DIR, false },
@@ -583,6 +615,7 @@ const fault_path fault_paths[] = {
 	{ "snapshot-rebuild", p_rebuild, FP_STORE, true },
 	{ "check", p_check, FP_STORE, false },
 	{ "import", p_import, FP_STORE, true },
+	{ "restore", p_restore, FP_DIR, false },
 	{ "dump-jsonl", p_dump_jsonl, FP_STORE, false },
 	{ "dump-csv", p_dump_csv, FP_STORE, false },
 	{ "registry-build", p_registry, FP_NONE, false },

@@ -191,7 +191,9 @@ int es_audit__writer_finish(es_audit__writer *w, bool abort, char final_hash[ES_
 typedef struct es_audit__reader {
 	FILE *in;
 	es_dump_format format;
-	es_audit__buf rec;
+	const char *data;       /* the record: in tmp (JSONL) or rec (CSV) */
+	size_t len;
+	es_audit__buf rec;      /* a CSV row gathered from its lines */
 	char *tmp;              /* getline's buffer */
 	size_t tmp_cap;
 	uint64_t line;          /* physical line where the last record began */
@@ -203,7 +205,7 @@ typedef struct es_audit__reader {
 
 void es_audit__reader_init(es_audit__reader *r, FILE *in, es_dump_format format);
 void es_audit__reader_free(es_audit__reader *r);
-/* 1 with a record (rec.data/rec.len, no trailing newline; *complete is
+/* 1 with a record (data/len, no trailing newline; *complete is
  * false when the file ended before the newline), 0 at the end, or a negative
  * ES_E* code. */
 int es_audit__reader_next(es_audit__reader *r, bool *complete);

@@ -42,8 +42,9 @@ static int refuse(const es_imported_event *ev, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	return es_error_set(code, "import of stream '%s' version %lld at position %llu: %s", ev->stream,
-	                    (long long)ev->version, (unsigned long long)ev->position, why);
+	return es_error_set(code, "import of stream '%.80s' version %lld at position %llu: %s",
+	                    ev->stream ? ev->stream : "(none)", (long long)ev->version,
+	                    (unsigned long long)ev->position, why);
 }
 
 int es__import_failed_before(void)
@@ -269,8 +270,11 @@ static int check_fits(es_importer *imp, const es__import_stream *s, const es_imp
 static int check_event(es_importer *imp, const es_imported_event *ev, es_event_data *d)
 {
 	int rc = es__check_stream_name(ev->stream);
-	if (rc)
-		return rc;
+	if (rc) {
+		char why[300];
+		snprintf(why, sizeof why, "%s", es_error_last()->message);
+		return refuse(ev, rc, "%s", why);
+	}
 	if (ev->metadata_count && !ev->metadata)
 		return refuse(ev, ES_EINVAL, "metadata is NULL");
 	for (size_t i = 0; i < ev->metadata_count; i++)

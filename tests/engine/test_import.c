@@ -257,6 +257,7 @@ START_TEST(each_refusal_named_and_harmless)
 	ck_assert_es(es_import_event(imp, &e), ES_EINVAL);
 	e = imp_ev(NULL, 1, 3, 2, t);
 	ck_assert_es(es_import_event(imp, &e), ES_EINVAL);
+	et_assert_msg_has("version 1 at position 3: stream name is NULL");
 	ck_assert_es(es_import_event(imp, NULL), ES_EINVAL);
 	ck_assert_es(es_import_event(NULL, &e), ES_EINVAL);
 

@@ -227,7 +227,9 @@ int es_audit__writer_finish(es_audit__writer *w, bool abort, char final_hash[ES_
 typedef struct es_audit__reader {
 	FILE *in;
 	es_dump_format format;
-	es_audit__buf rec;
+	const char *data;       /* the record: in tmp (JSONL) or rec (CSV) */
+	size_t len;
+	es_audit__buf rec;      /* a CSV row gathered from its lines */
 	char *tmp;              /* getline's buffer */
 	size_t tmp_cap;
 	uint64_t line;          /* physical line where the last record began */
@@ -239,7 +241,7 @@ typedef struct es_audit__reader {
 
 void es_audit__reader_init(es_audit__reader *r, FILE *in, es_dump_format format);
 void es_audit__reader_free(es_audit__reader *r);
-/* 1 with a record (rec.data/rec.len, no trailing newline; *complete is
+/* 1 with a record (data/len, no trailing newline; *complete is
  * false when the file ended before the newline), 0 at the end, or a negative
  * ES_E* code. */
 int es_audit__reader_next(es_audit__reader *r, bool *complete);
@@ -289,6 +291,7 @@ int es_audit__pb_from_text(const void **bytes, size_t *len, const ProtobufCMessa
 /* Scanners over dump text at *p (before end), advancing *p on success. A
  * string is plain ASCII without escapes (*s points into the text); numbers
  * are canonical JSON integers. false: not that, or not that simply. */
+bool es_audit__text_lit(const char **p, const char *end, const char *s, size_t n);
 bool es_audit__text_string(const char **s, size_t *n, const char **p, const char *end);
 bool es_audit__text_u64(uint64_t *out, const char **p, const char *end);
 bool es_audit__text_i64(int64_t *out, const char **p, const char *end);

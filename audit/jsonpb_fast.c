@@ -17,27 +17,26 @@ typedef struct cursor {
 	const char *p, *end;
 } cursor;
 
-static bool lit(cursor *c, const char *s, size_t n)
+bool es_audit__text_lit(const char **p, const char *end, const char *s, size_t n)
 {
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
+	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
 		return false;
-	c->p += n;
+	*p += n;
 	return true;
 }
 
+#define lit(c, s, n) es_audit__text_lit(&(c)->p, (c)->end, (s), (n))
+
 bool es_audit__text_string(const char **s, size_t *n, const char **p, const char *end)
 {
-	const char *q = *p;
-	if (q >= end || *q != '"')
+	const char *start = *p + 1, *q;
+	if (*p >= end || **p != '"' || !(q = memchr(start, '"', (size_t)(end - start))))
 		return false;
-	const char *start = ++q;
-	while (q < end && *q != '"') {
-		unsigned char ch = (unsigned char)*q++;
-		if (ch < 0x20 || ch >= 0x80 || ch == '\\')
-			return false; /* jansson decides escapes, control bytes and UTF-8 */
-	}
-	if (q >= end)
-		return false;
+	/* jansson decides escapes, control bytes and UTF-8: one test a byte
+	 * for the last two (< 0x20 or >= 0x80), and a backslash declines too. */
+	for (const char *c = start; c < q; c++)
+		if ((unsigned char)(*c - 0x20) >= 0x60 || *c == '\\')
+			return false;
 	*s = start;
 	*n = (size_t)(q - start);
 	*p = q + 1;

@@ -1,7 +1,8 @@
 /*
- * reader.c - splits a dump into records for verification and loading: a
- * JSONL record is a line; a CSV record is a row, which may span lines when a
- * quoted cell holds a newline. Memory is one record, whatever the file.
+ * reader.c - splits a dump into records for verification and restoring: a
+ * JSONL record is a line, handed out where getline read it; a CSV record is
+ * a row, which may span lines when a quoted cell holds a newline, gathered
+ * into a buffer. Memory is one record, whatever the file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -53,18 +54,30 @@ int es_audit__reader_next(es_audit__reader *r, bool *complete)
 				                    (unsigned long long)r->line, strerror(errno ? errno : EIO));
 			}
 			r->eof = true;
+			r->data = r->rec.data; /* a CSV row cut short by the end */
+			r->len = r->rec.len;
 			return got ? 1 : 0;
 		}
 		got = true;
 		r->next_line++;
 		bool newline = n > 0 && r->tmp[n - 1] == '\n';
 		size_t len = (size_t)n - (newline ? 1 : 0);
+		if (r->format == ES_DUMP_JSONL) {
+			/* A JSONL record is one line: read it where getline put it. */
+			r->data = r->tmp;
+			r->len = len;
+			r->eof = !newline;
+			*complete = newline;
+			return 1;
+		}
 		es_audit__buf_put(&r->rec, r->tmp, len);
 		if (r->rec.failed)
 			return es_error_set(ES_ENOMEM, "reading the dump: out of memory at line %llu",
 			                    (unsigned long long)r->line);
-		if (r->format == ES_DUMP_CSV && toggles_quotes(r->tmp, len))
+		if (toggles_quotes(r->tmp, len))
 			in_quotes = !in_quotes;
+		r->data = r->rec.data;
+		r->len = r->rec.len;
 		if (!newline) {
 			r->eof = true;
 			return 1;

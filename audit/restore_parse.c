@@ -37,16 +37,8 @@ typedef struct fast {
 	es_arena *arena;
 } fast;
 
-static bool lit_n(fast *f, const char *s, size_t n)
-{
-	if ((size_t)(f->end - f->p) < n || memcmp(f->p, s, n) != 0)
-		return false;
-	f->p += n;
-	return true;
-}
-
 /* A literal's length is known at compile time: every line matches a dozen. */
-#define lit(f, s) lit_n((f), "" s, sizeof(s) - 1)
+#define lit(f, s) es_audit__text_lit(&(f)->p, (f)->end, "" s, sizeof(s) - 1)
 
 static bool str(fast *f, const char **s, size_t *n)
 {

@@ -40,13 +40,17 @@ struct es_audit__pipe {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	chunk *all[CHUNKS];
+	chunk *all[CHUNKS];       /* made as needed, by the parser */
+	size_t n_all;
 	chunk *full, *full_tail, *spare;
 	bool stop;
 	int verdict;              /* the first pass's: 0 pending, 1 intact, -1 not */
 	chunk *cur;               /* the parser's */
 	uint64_t next_position;
 	size_t next_state;        /* stream-state records are checked in order */
+	bool ended;               /* the parser ended with no chunk for its error: */
+	int end_rc;
+	char end_msg[512];
 };
 
 typedef es_audit__pipe pipe_ctx;
@@ -66,26 +70,50 @@ static void put_full(pipe_ctx *p, chunk *c)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* A spare chunk for the parser, or NULL once the importer has stopped. */
+/* A new chunk, while fewer than CHUNKS exist: a small dump needs few. Only
+ * the parser's thread makes them; NULL when out of memory. */
+static chunk *chunk_new(pipe_ctx *p)
+{
+	chunk *c = es_calloc(1, sizeof *c);
+	if (c && !(c->arena_buf = es_malloc(CHUNK_ARENA))) {
+		es_free(c);
+		c = NULL;
+	}
+	if (c) {
+		es_arena_init(&c->arena, c->arena_buf, CHUNK_ARENA);
+		p->all[p->n_all++] = c;
+	}
+	return c;
+}
+
+/* A spare chunk for the parser, or NULL once the importer has stopped, or
+ * when out of memory with no chunk to wait for. */
 static chunk *take_spare(pipe_ctx *p)
 {
 	pthread_mutex_lock(&p->lock);
+	bool make = !p->spare && !p->stop && p->n_all < CHUNKS;
+	pthread_mutex_unlock(&p->lock);
+	chunk *c = make ? chunk_new(p) : NULL;
+	if (c || (make && p->n_all == 0))
+		return c;
+	pthread_mutex_lock(&p->lock);
 	while (!p->spare && !p->stop)
 		pthread_cond_wait(&p->cond, &p->lock);
-	chunk *c = p->stop ? NULL : p->spare;
-	if (c)
+	if ((c = p->stop ? NULL : p->spare))
 		p->spare = c->next;
 	pthread_mutex_unlock(&p->lock);
 	return c;
 }
 
+/* The next chunk for the importer; NULL when the parser ended without one
+ * to carry its error (p->end_rc). */
 static chunk *take_full(pipe_ctx *p)
 {
 	pthread_mutex_lock(&p->lock);
-	while (!p->full)
+	while (!p->full && !p->ended)
 		pthread_cond_wait(&p->cond, &p->lock);
 	chunk *c = p->full;
-	if (!(p->full = c->next))
+	if (c && !(p->full = c->next))
 		p->full_tail = NULL;
 	pthread_mutex_unlock(&p->lock);
 	return c;
@@ -139,7 +167,7 @@ static int on_pass2(const char *rec, size_t len, es_audit__kind kind, uint64_t l
 	if (kind != ES_AUDIT_REC_EVENT)
 		return 0;
 	if (!p->cur && !(p->cur = take_spare(p)))
-		return ES__ESTOPPED;
+		return p->stop ? ES__ESTOPPED : es_error_set(ES_ENOMEM, "restoring: out of memory");
 	chunk *c = p->cur;
 	const es_restore_options *o = p->r->o;
 	int rc = es_audit__parse_event(&c->ev[c->n], rec, len, line, o->descriptor, o->descriptor_user_data,
@@ -168,8 +196,18 @@ static void *parser(void *user_data)
 	if (rc == 0 && strcmp(again.final_hash, p->r->st.verify.final_hash) != 0)
 		rc = es_error_set(ES_ECORRUPT, "the dump changed while it was restored (its final hash is "
 		                  "now %s)", again.final_hash);
-	if (rc == ES__ESTOPPED || (!p->cur && !(p->cur = take_spare(p))))
+	if (rc == ES__ESTOPPED)
 		return NULL;
+	if (!p->cur && !(p->cur = take_spare(p))) {
+		pthread_mutex_lock(&p->lock);
+		p->ended = true;
+		p->end_rc = rc ? rc : ES_ENOMEM;
+		snprintf(p->end_msg, sizeof p->end_msg, "%s", rc ? es_error_last()->message
+		         : "restoring: out of memory");
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		return NULL;
+	}
 	p->cur->last = true;
 	p->cur->rc = rc;
 	snprintf(p->cur->msg, sizeof p->cur->msg, "%s", rc ? es_error_last()->message : "");
@@ -198,6 +236,8 @@ int es_audit__pipe_import(es_audit__pipe *p)
 {
 	for (;;) {
 		chunk *c = take_full(p);
+		if (!c)
+			return es_error_set(p->end_rc, "%s", p->end_msg);
 		int rc = import_chunk(p->r->imp, c);
 		bool last = c->last;
 		give_back(p, c, rc != 0);
@@ -217,12 +257,11 @@ void es_audit__pipe_verified(es_audit__pipe *p, bool intact)
 
 static void pipe_free(es_audit__pipe *p)
 {
-	for (int i = 0; i < CHUNKS; i++)
-		if (p->all[i]) {
-			es_arena_release(&p->all[i]->arena);
-			es_free(p->all[i]->arena_buf);
-			es_free(p->all[i]);
-		}
+	for (size_t i = 0; i < p->n_all; i++) {
+		es_arena_release(&p->all[i]->arena);
+		es_free(p->all[i]->arena_buf);
+		es_free(p->all[i]);
+	}
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	es_free(p);
@@ -239,17 +278,7 @@ int es_audit__pipe_start(es_audit__pipe **out, es_audit__restorer *r, FILE *in)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	int rc = 0;
-	for (int i = 0; i < CHUNKS && rc == 0; i++) {
-		chunk *c = p->all[i] = es_calloc(1, sizeof *c);
-		if (!c || !(c->arena_buf = es_malloc(CHUNK_ARENA)))
-			rc = es_error_set(ES_ENOMEM, "restoring: out of memory");
-		else {
-			es_arena_init(&c->arena, c->arena_buf, CHUNK_ARENA);
-			c->next = p->spare;
-			p->spare = c;
-		}
-	}
-	if (rc == 0 && pthread_create(&p->thread, NULL, parser, p) != 0)
+	if (pthread_create(&p->thread, NULL, parser, p) != 0)
 		rc = es_error_set(ES_ENOMEM, "restoring: cannot start the parsing thread");
 	if (rc) {
 		pipe_free(p);

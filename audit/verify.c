@@ -63,7 +63,7 @@ static int fail(verifier *v, es_verify_problem problem, uint64_t line, const cha
 	return es_error_set(problem == ES_VERIFY_NOT_A_DUMP ? ES_EFORMAT : ES_ECORRUPT, "%s", r->message);
 }
 
-/* Reads the next record into v->rd.rec: 1, 0 at the end, or an error. */
+/* Reads the next record into v->rd.data: 1, 0 at the end, or an error. */
 static int next(verifier *v, bool *complete)
 {
 	int rc = es_audit__reader_next(&v->rd, complete);
@@ -92,7 +92,7 @@ static int diagnose_changed(verifier *v, const es_audit__link *l, uint64_t line)
 		return rc;
 	es_audit__link n;
 	if (rc == 1)
-		es_audit__link_parse(&n, v->rd.rec.data, v->rd.rec.len, v->rd.format, &v->hasher);
+		es_audit__link_parse(&n, v->rd.data, v->rd.len, v->rd.format, &v->hasher);
 	if (rc == 1 && n.parsed && !(parsed && memcmp(n.prev, stated, sizeof stated) == 0) &&
 	    memcmp(n.prev, v->tip, sizeof v->tip) == 0)
 		return fail(v, ES_VERIFY_INSERTED, line, "line %llu does not belong to the chain: "
@@ -116,7 +116,7 @@ static int diagnose_link(verifier *v, const es_audit__link *l, uint64_t line)
 	int rc;
 	while (!found && (rc = next(v, &complete)) == 1) {
 		es_audit__link n;
-		es_audit__link_parse(&n, v->rd.rec.data, v->rd.rec.len, v->rd.format, &v->hasher);
+		es_audit__link_parse(&n, v->rd.data, v->rd.len, v->rd.format, &v->hasher);
 		if (first && n.parsed && memcmp(n.prev, v->tip, sizeof v->tip) == 0)
 			next_follows_tip = true;
 		if (n.parsed && memcmp(n.stated, want, sizeof want) == 0)
@@ -194,8 +194,8 @@ static int start(verifier *v)
 	if (rc <= 0)
 		return rc < 0 ? rc : fail(v, ES_VERIFY_TRUNCATED, 1, "line 1: the file is empty: it "
 		                          "has no header and no trailer");
-	const char *rec = v->rd.rec.data;
-	size_t len = v->rd.rec.len;
+	const char *rec = v->rd.data;
+	size_t len = v->rd.len;
 	if (len == strlen(ES_AUDIT_CSV_COLUMNS) && memcmp(rec, ES_AUDIT_CSV_COLUMNS, len) == 0) {
 		v->rd.format = v->r->format = ES_DUMP_CSV;
 		es_audit__sha256(&v->hasher, v->tip, rec, len);
@@ -209,15 +209,15 @@ static int start(verifier *v)
 	memcpy(v->tip2, v->tip, sizeof v->tip);
 	es_audit__link l;
 	uint64_t line = v->rd.line;
-	es_audit__link_parse(&l, v->rd.rec.data, v->rd.rec.len, v->rd.format, &v->hasher);
+	es_audit__link_parse(&l, v->rd.data, v->rd.len, v->rd.format, &v->hasher);
 	if (!l.parsed || memcmp(l.computed, l.stated, sizeof l.stated) != 0 ||
 	    memcmp(l.prev, v->tip, sizeof v->tip) != 0 ||
-	    es_audit__record_kind(v->rd.rec.data, v->rd.rec.len, v->rd.format) != ES_AUDIT_REC_HEADER)
+	    es_audit__record_kind(v->rd.data, v->rd.len, v->rd.format) != ES_AUDIT_REC_HEADER)
 		return fail(v, ES_VERIFY_CHANGED, line, "the header on line %llu was changed: it does "
 		            "not match its hash", (unsigned long long)line);
-	if ((rc = check_header(v, v->rd.rec.data, v->rd.rec.len, line)))
+	if ((rc = check_header(v, v->rd.data, v->rd.len, line)))
 		return rc;
-	if (v->fn && (rc = v->fn(v->rd.rec.data, v->rd.rec.len, ES_AUDIT_REC_HEADER, line, v->user_data)))
+	if (v->fn && (rc = v->fn(v->rd.data, v->rd.len, ES_AUDIT_REC_HEADER, line, v->user_data)))
 		return rc;
 	advance(v, &l);
 	v->header_line = line; /* nothing before the header can have been inserted */
@@ -229,8 +229,8 @@ static int start(verifier *v)
 static int check_record(verifier *v, bool complete)
 {
 	es_audit__link l;
-	const char *rec = v->rd.rec.data;
-	size_t len = v->rd.rec.len;
+	const char *rec = v->rd.data;
+	size_t len = v->rd.len;
 	uint64_t line = v->rd.line;
 	es_audit__link_parse(&l, rec, len, v->rd.format, &v->hasher);
 	bool intact = l.parsed && memcmp(l.computed, l.stated, sizeof l.stated) == 0;

@@ -244,6 +244,17 @@ typedef struct commit_state {
 	/* Type ids interned so far in this batch: domains alternate a few types. */
 	struct { const char *name; uint32_t id; } types[8];
 	unsigned int n_types;
+	uint8_t last_id[16]; /* the id written last, in an import */
+	/* Import batches (the importer's): stream records kept for the whole
+	 * batch and written once at its end, since its entries are runs of a
+	 * few events of streams that come back again and again. Keyed by the
+	 * name's pointer: the importer gives one pointer per stream. */
+	struct rec_slot {
+		const char *name; /* NULL: free */
+		bool loaded, exists, dirty;
+		es_stream_rec rec;
+	} *recs;
+	size_t recs_cap;
 } commit_state;
 
 static int stored_at(commit_state *cs, const uint8_t id[16], uint64_t *sid, int64_t *ver)
@@ -403,24 +414,77 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, ev->id };
 	if ((rc = put_maybe_last(cs, cs->db->dbi.log, &cs->end_log, &pk, &pv, MDB_NOOVERWRITE, true)))
 		return es__lmdb(rc, "writing the log");
-	/* Generated ids increase (clock.c): they go at the end of the index. */
-	rc = put_maybe_last(cs, cs->db->dbi.event_ids, &cs->end_ids, &ik, &pv, MDB_NOOVERWRITE, generated_id);
+	/* Generated ids increase (clock.c): they go at the end of the index. So
+	 * do most imported ones, which were generated so: try the end when an id
+	 * follows the one before it. */
+	bool rising = cs->import && memcmp(ev->id, cs->last_id, 16) > 0;
+	memcpy(cs->last_id, ev->id, 16);
+	rc = put_maybe_last(cs, cs->db->dbi.event_ids, &cs->end_ids, &ik, &pv, MDB_NOOVERWRITE,
+	                    generated_id || rising);
 	if (rc == MDB_KEYEXIST)
 		return duplicate(ev->id, "?", -1, "");
 	return rc ? es__lmdb(rc, "indexing an event id") : 0;
 }
 
+static struct rec_slot *rec_slot(commit_state *cs, const char *stream)
+{
+	size_t mask = cs->recs_cap - 1, j = (size_t)(((uintptr_t)stream >> 4) * UINT64_C(0x9e3779b97f4a7c15)) & mask;
+	while (cs->recs[j].name && cs->recs[j].name != stream)
+		j = (j + 1) & mask;
+	cs->recs[j].name = stream;
+	return &cs->recs[j];
+}
+
+static int rec_flush(commit_state *cs, struct rec_slot *r)
+{
+	int rc = r->dirty ? es__stream_rec_put(cs->txn, cs->db, r->name, &r->rec) : 0;
+	r->dirty = false;
+	return rc;
+}
+
+/* The stream's record, from the batch's cache when it has one. */
+static int rec_get(commit_state *cs, const char *stream, es_stream_rec *rec, bool *exists,
+                   struct rec_slot **slot)
+{
+	struct rec_slot *r = *slot = cs->recs ? rec_slot(cs, stream) : NULL;
+	if (r && r->loaded) {
+		*rec = r->rec;
+		*exists = r->exists;
+		return 0;
+	}
+	int rc = es__stream_rec_get(cs->txn, cs->db, stream, rec);
+	*exists = rc == 0;
+	if (rc && rc != ES_ENOTFOUND)
+		return rc;
+	if (r) {
+		r->loaded = true;
+		r->exists = *exists;
+		r->rec = *rec;
+	}
+	return 0;
+}
+
+/* A delete reads and writes the record itself: the cached one goes first. */
+static int delete_entry(commit_state *cs, batch_entry *e, es_append_result *res)
+{
+	res->first_version = res->head_version = -1;
+	res->replayed = 0;
+	struct rec_slot *r = cs->recs ? rec_slot(cs, e->stream) : NULL;
+	int rc = r ? rec_flush(cs, r) : 0;
+	if (r)
+		r->loaded = false;
+	return rc ? rc : es__stream_delete_txn(cs->txn, cs->db, e->stream, e->expected, e->kind == ENTRY_TOMBSTONE);
+}
+
 static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 {
-	if (e->kind != ENTRY_APPEND) {
-		res->first_version = res->head_version = -1;
-		res->replayed = 0;
-		return es__stream_delete_txn(cs->txn, cs->db, e->stream, e->expected, e->kind == ENTRY_TOMBSTONE);
-	}
+	if (e->kind != ENTRY_APPEND)
+		return delete_entry(cs, e, res);
 	es_stream_rec rec;
-	int rc = es__stream_rec_get(cs->txn, cs->db, e->stream, &rec);
-	bool exists = rc == 0;
-	if (rc && rc != ES_ENOTFOUND)
+	bool exists;
+	struct rec_slot *slot;
+	int rc = rec_get(cs, e->stream, &rec, &exists, &slot);
+	if (rc)
 		return rc;
 	res->head_version = exists ? rec.head : -1;
 	res->first_version = -1;
@@ -454,7 +518,11 @@ static int append_entry(commit_state *cs, batch_entry *e, es_append_result *res)
 	rec.last_recorded_at = e->events[e->count - 1].recorded_at;
 	res->first_version = e->events[0].version;
 	res->head_version = rec.head;
-	return es__stream_rec_put(cs->txn, cs->db, e->stream, &rec);
+	if (!slot)
+		return es__stream_rec_put(cs->txn, cs->db, e->stream, &rec);
+	slot->rec = rec;
+	slot->exists = slot->dirty = true;
+	return 0;
 }
 
 static int write_snapshots(commit_state *cs, es_batch *b)
@@ -493,6 +561,9 @@ static int apply_batch(commit_state *cs, es_batch *b)
 		                     (unsigned long long)b->first_position);
 	for (size_t i = 0; !rc && i < b->n; i++)
 		rc = append_entry(cs, &b->entries[i], &b->results[i]);
+	for (size_t i = 0; !rc && i < cs->recs_cap; i++)
+		if (cs->recs[i].name)
+			rc = rec_flush(cs, &cs->recs[i]);
 	if (!rc)
 		rc = write_snapshots(cs, b);
 	if (rc || cs->next_position == first_position)
@@ -506,7 +577,14 @@ int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)
 {
 	commit_state cs = { .db = db, .txn = txn, .import = b->import, .ids_checked = b->ids_checked,
 	                     .now = es__clock_now(db) };
+	if (b->ids_checked) { /* the importer's batch: see commit_state.recs */
+		for (cs.recs_cap = 16; cs.recs_cap < 2 * b->n; cs.recs_cap *= 2)
+			;
+		if (!(cs.recs = es_calloc(cs.recs_cap, sizeof *cs.recs)))
+			return es__error_set(ES_ENOMEM, "committing an import: out of memory");
+	}
 	int rc = apply_batch(&cs, b);
+	es_free(cs.recs);
 	MDB_cursor *ends[] = { cs.end_events, cs.end_log, cs.end_ids };
 	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
 		if (ends[i])

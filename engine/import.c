@@ -26,25 +26,6 @@
 /* batch_events above this would make the id index absurdly large. */
 #define MAX_BATCH_EVENTS ((size_t)1 << 24)
 
-struct es_importer {
-	es_db *db;
-	size_t max_events, max_bytes;
-	MDB_txn *rd;              /* the store as last committed, for lookups */
-	uint64_t next_position;   /* the next event's */
-	int64_t last_at;          /* newest recorded_at: the store's, then the last given */
-	bool failed;              /* a commit failed: only es_import_free is left */
-	es_import_stats st;
-	es__import_streams streams;
-	es__import_batch buf[2];
-	es__import_batch *b;      /* the batch being built: one of buf */
-	es__import_batch *flying; /* the other, while the committer has it */
-	es__import_committer committer;
-	/* Ids given so far; with a store empty at the start and the filter
-	 * whole, "not in it" means new, with no lookup. */
-	es__import_bloom given;
-	bool empty_at_start, given_whole;
-};
-
 ES__OPTIONS_INIT_FN(es_import_options_init, es_import_options, ES_IMPORT_OPTIONS_INIT,
                     ES_IMPORT_OPTIONS_VERSION)
 
@@ -61,11 +42,12 @@ static int refuse(const es_imported_event *ev, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	return es_error_set(code, "import of stream '%s' version %lld at position %llu: %s", ev->stream,
-	                    (long long)ev->version, (unsigned long long)ev->position, why);
+	return es_error_set(code, "import of stream '%.80s' version %lld at position %llu: %s",
+	                    ev->stream ? ev->stream : "(none)", (long long)ev->version,
+	                    (unsigned long long)ev->position, why);
 }
 
-static int failed_before(void)
+int es__import_failed_before(void)
 {
 	return es_error_set(ES_EINVAL, "import: a commit failed earlier; the importer can only be freed");
 }
@@ -84,7 +66,7 @@ static void read_end(es_importer *imp)
 }
 
 /* The table's entry for a stream, made from the store's record the first time. */
-static int stream_get(es__import_stream **out, es_importer *imp, const char *name)
+int es__import_stream_get(es__import_stream **out, es_importer *imp, const char *name)
 {
 	if ((*out = es__import_stream_find(&imp->streams, name)))
 		return 0;
@@ -152,13 +134,14 @@ static int flush(es_importer *imp)
 {
 	if (imp->b->n_ops == 0)
 		return 0;
+	/* A commit may grow the map, which waits for every read to end: end
+	 * ours before waiting for the one in flight. The next lookup begins a
+	 * new read, which sees the store without the batch handed over now: its
+	 * ids are looked up in the batch itself meanwhile. */
+	read_end(imp);
 	int rc = land(imp);
 	if (rc)
 		return rc;
-	/* A commit may grow the map, which waits for every read to end; the
-	 * next lookup begins a new read, which sees the store without this
-	 * batch: its ids are looked up in the batch itself meanwhile. */
-	read_end(imp);
 	imp->b->end_position = imp->next_position;
 	imp->flying = imp->b;
 	es__import_committer_put(&imp->committer, imp->flying);
@@ -169,33 +152,12 @@ static int flush(es_importer *imp)
 
 /* ---- queueing ---- */
 
-static int add_op(es_importer *imp, es__import_op_kind kind, es__import_stream *s, int64_t expected)
+int es__import_add_op(es_importer *imp, es__import_op_kind kind, es__import_stream *s, int64_t expected)
 {
 	es__import_batch *b = imp->b;
 	int rc = es__array_grow((void **)&b->ops, &b->cap_ops, b->n_ops, sizeof *b->ops, "import");
 	if (rc == 0)
 		b->ops[b->n_ops++] = (es__import_op){ kind, s, expected, b->n_events, 0 };
-	return rc;
-}
-
-/* Replays a declared state once the stream's head has reached it: the soft
- * delete right after version want_first - 1, the tombstone after the last. */
-static int settle(es_importer *imp, es__import_stream *s)
-{
-	int rc = 0;
-	if (!s->declared)
-		return 0;
-	if (s->want_first > s->first_visible && s->head == s->want_first - 1 && !s->soft_deleted &&
-	    (rc = add_op(imp, ES__IMPORT_SOFT_DELETE, s, s->head)) == 0) {
-		s->soft_deleted = true;
-		s->first_visible = s->head + 1;
-		imp->b->deletes++;
-	}
-	if (rc == 0 && s->want_state == ES_STREAM_TOMBSTONED && !s->tombstoned && s->head == s->want_head &&
-	    s->first_visible == s->want_first && (rc = add_op(imp, ES__IMPORT_TOMBSTONE, s, ES_ANY)) == 0) {
-		s->tombstoned = true;
-		imp->b->tombstones++;
-	}
 	return rc;
 }
 
@@ -241,7 +203,7 @@ static int queue(es_importer *imp, es__import_stream *s, const es_imported_event
 	int rc = copy_event(imp, d, ev);
 	es__import_op *last = b->n_ops ? &b->ops[b->n_ops - 1] : NULL;
 	if (rc == 0 && !(last && last->kind == ES__IMPORT_APPEND && last->stream == s))
-		rc = add_op(imp, ES__IMPORT_APPEND, s, ev->version == 0 ? ES_NO_STREAM : ev->version - 1);
+		rc = es__import_add_op(imp, ES__IMPORT_APPEND, s, ev->version == 0 ? ES_NO_STREAM : ev->version - 1);
 	if (rc)
 		return rc;
 	b->ops[b->n_ops - 1].count++;
@@ -252,7 +214,7 @@ static int queue(es_importer *imp, es__import_stream *s, const es_imported_event
 	s->soft_deleted = false; /* an event after a soft delete recreates the stream */
 	imp->next_position++;
 	imp->last_at = ev->recorded_at;
-	return settle(imp, s);
+	return es__import_settle(imp, s);
 }
 
 /* ---- checks ---- */
@@ -308,8 +270,11 @@ static int check_fits(es_importer *imp, const es__import_stream *s, const es_imp
 static int check_event(es_importer *imp, const es_imported_event *ev, es_event_data *d)
 {
 	int rc = es__check_stream_name(ev->stream);
-	if (rc)
-		return rc;
+	if (rc) {
+		char why[300];
+		snprintf(why, sizeof why, "%s", es_error_last()->message);
+		return refuse(ev, rc, "%s", why);
+	}
 	if (ev->metadata_count && !ev->metadata)
 		return refuse(ev, ES_EINVAL, "metadata is NULL");
 	for (size_t i = 0; i < ev->metadata_count; i++)
@@ -338,11 +303,11 @@ int es_import_event(es_importer *imp, const es_imported_event *ev)
 	if (!imp || !ev)
 		return es_error_set(ES_EINVAL, "es_import_event: imp and ev are required");
 	if (imp->failed)
-		return failed_before();
+		return es__import_failed_before();
 	es_event_data d;
 	es__import_stream *s;
 	int rc = check_event(imp, ev, &d);
-	if (rc || (rc = stream_get(&s, imp, ev->stream)) || (rc = check_fits(imp, s, ev)))
+	if (rc || (rc = es__import_stream_get(&s, imp, ev->stream)) || (rc = check_fits(imp, s, ev)))
 		return rc;
 	/* A batch ends between source commits (events sharing a recorded_at)
 	 * unless it grows to twice its size. */
@@ -352,54 +317,6 @@ int es_import_event(es_importer *imp, const es_imported_event *ev)
 	if (((full && ev->recorded_at != imp->last_at) || hard) && (rc = flush(imp)))
 		return rc;
 	return queue(imp, s, ev, &d);
-}
-
-/* ---- stream states ---- */
-
-static int check_state(const char *stream, es_stream_state state, int64_t head, int64_t first)
-{
-	const char *bad = NULL;
-	if (state != ES_STREAM_LIVE && state != ES_STREAM_SOFT_DELETED && state != ES_STREAM_TOMBSTONED)
-		bad = "unknown state";
-	else if (head < -1 || first < 0 || first > head + 1)
-		bad = "first_version must be 0..head_version + 1";
-	else if (state == ES_STREAM_LIVE && first > head)
-		bad = "a live stream needs a visible event (first_version <= head_version)";
-	else if (state == ES_STREAM_SOFT_DELETED && (head < 0 || first != head + 1))
-		bad = "a soft-deleted stream has events and first_version = head_version + 1";
-	if (bad)
-		return es_error_set(ES_EINVAL, "import: state of stream '%s' (head %lld, first %lld): %s",
-		                    stream, (long long)head, (long long)first, bad);
-	return 0;
-}
-
-int es_import_stream_state(es_importer *imp, const char *stream, es_stream_state state,
-                           int64_t head_version, int64_t first_version)
-{
-	if (!imp)
-		return es_error_set(ES_EINVAL, "es_import_stream_state: imp is required");
-	if (imp->failed)
-		return failed_before();
-	es__import_stream *s;
-	int rc = es__check_stream_name(stream);
-	if (rc || (rc = check_state(stream, state, head_version, first_version)) ||
-	    (rc = stream_get(&s, imp, stream)))
-		return rc;
-	if (s->declared)
-		return es_error_set(ES_EINVAL, "import: stream '%s' was given a state already", stream);
-	if (s->tombstoned)
-		return es_error_set(ES_EDELETED, "import: stream '%s' is already tombstoned", stream);
-	if (s->head > head_version || s->first_visible > first_version ||
-	    (s->head >= first_version && s->first_visible != first_version))
-		return es_error_set(ES_ECONFLICT, "import: stream '%s' cannot end at head %lld with first "
-		                    "visible version %lld: it is already at head %lld, first visible %lld",
-		                    stream, (long long)head_version, (long long)first_version,
-		                    (long long)s->head, (long long)s->first_visible);
-	s->declared = true;
-	s->want_state = state;
-	s->want_head = head_version;
-	s->want_first = first_version;
-	return settle(imp, s);
 }
 
 /* ---- begin, finish, free ---- */
@@ -450,32 +367,15 @@ int es_import_begin(es_importer **out, es_db *db, const es_import_options *opts)
 	return 0;
 }
 
-/* A declared state the import did not bring its stream to. */
-static int check_settled(es_importer *imp)
-{
-	for (size_t i = 0; i < imp->streams.cap; i++) {
-		const es__import_stream *s = imp->streams.slots[i];
-		if (!s || !s->declared)
-			continue;
-		es_stream_state got = s->tombstoned ? ES_STREAM_TOMBSTONED
-		                      : s->soft_deleted ? ES_STREAM_SOFT_DELETED : ES_STREAM_LIVE;
-		if (got != s->want_state || s->head != s->want_head || s->first_visible != s->want_first)
-			return es_error_set(ES_ECONFLICT, "import: stream '%s' was to end at head %lld, first "
-			                    "visible %lld, state %d, but the import brought it to head %lld, "
-			                    "first visible %lld, state %d", s->name, (long long)s->want_head,
-			                    (long long)s->want_first, (int)s->want_state, (long long)s->head,
-			                    (long long)s->first_visible, (int)got);
-	}
-	return 0;
-}
-
 int es_import_finish(es_importer *imp, es_import_stats *out)
 {
 	if (!imp)
 		return es_error_set(ES_EINVAL, "es_import_finish: imp is required");
-	int rc = imp->failed ? failed_before() : check_settled(imp);
-	if (rc == 0 && (rc = flush(imp)) == 0)
+	int rc = imp->failed ? es__import_failed_before() : es__import_check_settled(imp);
+	if (rc == 0 && (rc = flush(imp)) == 0) {
+		read_end(imp);
 		rc = land(imp);
+	}
 	imp->st.next_position = imp->st.first_position + imp->st.events;
 	if (out)
 		*out = imp->st;

@@ -1,7 +1,8 @@
 /*
- * import_int.h - what import.c and import_index.c share: the importer's
- * stream table, the id index of the batch being built, and the blocks
- * holding that batch's bytes. Private to the engine.
+ * import_int.h - what the importer's files (import.c, import_index.c,
+ * import_commit.c, import_state.c) share: the importer itself, its
+ * stream table, its batches (entries, id index, bytes), the filter of ids
+ * given, and the committing thread. Private to the engine.
  */
 #ifndef ES_IMPORT_INT_H
 #define ES_IMPORT_INT_H
@@ -11,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lmdb.h>
+
 #include "evstore/engine.h"
+#include "evstore/import.h"
 
 /* A stream as the import stands: the store's record, then every event and
  * delete queued after it. */
@@ -124,5 +128,37 @@ void es__import_committer_put(es__import_committer *c, es__import_batch *b);
 int es__import_committer_wait(es__import_committer *c);
 /* Waits, then ends the thread. */
 void es__import_committer_stop(es__import_committer *c);
+
+/* ---- the importer (import.c), shared with import_state.c ---- */
+
+struct es_importer {
+	es_db *db;
+	size_t max_events, max_bytes;
+	MDB_txn *rd;              /* the store as last committed, for lookups */
+	uint64_t next_position;   /* the next event's */
+	int64_t last_at;          /* newest recorded_at: the store's, then the last given */
+	bool failed;              /* a commit failed: only es_import_free is left */
+	es_import_stats st;
+	es__import_streams streams;
+	es__import_batch buf[2];
+	es__import_batch *b;      /* the batch being built: one of buf */
+	es__import_batch *flying; /* the other, while the committer has it */
+	es__import_committer committer;
+	/* Ids given so far; with a store empty at the start and the filter
+	 * whole, "not in it" means new, with no lookup. */
+	es__import_bloom given;
+	bool empty_at_start, given_whole;
+};
+
+/* An entry for the batch being built; 0 or ES_ENOMEM. */
+int es__import_add_op(es_importer *imp, es__import_op_kind kind, es__import_stream *s, int64_t expected);
+/* The table's entry for a stream, from the store's record the first time. */
+int es__import_stream_get(es__import_stream **out, es_importer *imp, const char *name);
+/* ES_EINVAL: a commit failed before, only es_import_free is left. */
+int es__import_failed_before(void);
+/* Queues the declared delete or tombstone the stream's head has reached. */
+int es__import_settle(es_importer *imp, es__import_stream *s);
+/* ES_ECONFLICT naming a stream that did not reach its declared state. */
+int es__import_check_settled(es_importer *imp);
 
 #endif

@@ -22,8 +22,8 @@ static void expect(es_audit__reader *r, const char *rec, bool complete_want, uin
 {
 	bool complete;
 	ck_assert_int_eq(es_audit__reader_next(r, &complete), 1);
-	ck_assert_uint_eq(r->rec.len, strlen(rec));
-	ck_assert(memcmp(r->rec.data, rec, r->rec.len) == 0);
+	ck_assert_uint_eq(r->len, strlen(rec));
+	ck_assert(memcmp(r->data, rec, r->len) == 0);
 	ck_assert_int_eq(complete, complete_want);
 	ck_assert_uint_eq(r->line, line);
 }

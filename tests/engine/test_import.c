@@ -257,6 +257,7 @@ START_TEST(each_refusal_named_and_harmless)
 	ck_assert_es(es_import_event(imp, &e), ES_EINVAL);
 	e = imp_ev(NULL, 1, 3, 2, t);
 	ck_assert_es(es_import_event(imp, &e), ES_EINVAL);
+	et_assert_msg_has("version 1 at position 3: stream name is NULL");
 	ck_assert_es(es_import_event(imp, NULL), ES_EINVAL);
 	ck_assert_es(es_import_event(NULL, &e), ES_EINVAL);
 
@@ -434,6 +435,33 @@ START_TEST(another_writer_fails_the_commit)
 }
 END_TEST
 
+/* Commits that grow the map while the importer reads between them. */
+START_TEST(map_grows_during_an_import)
+{
+	es_open_options o = ES_OPEN_OPTIONS_INIT;
+	o.map_size = (size_t)1 << 20;
+	es_db *dst = et_open_path(es_test_tmpdir(), &o);
+	/* Not empty: every id is looked up in a read the importer holds. */
+	et_append_ok(dst, "first", ES_ANY, 1);
+	es_importer *imp = begin(dst, 64);
+	static char payload[2048];
+	memset(payload, 'p', sizeof payload);
+	for (uint32_t i = 0; i < 4000; i++) {
+		es_imported_event e = imp_ev(i % 2 ? "odd" : "even", i / 2, i + 2, i + 1, ET_T0 + i);
+		e.payload = payload;
+		e.payload_len = sizeof payload;
+		ck_assert_es(es_import_event(imp, &e), 0);
+	}
+	es_import_stats st;
+	ck_assert_es(es_import_finish(imp, &st), 0);
+	ck_assert_uint_eq(st.events, 4000);
+	ck_assert_uint_eq(et_log_head(dst), 4001);
+	ck_assert_int_eq(et_head(dst, "odd"), 1999);
+	es_db_close(dst);
+	es_test_tmpdir_remove();
+}
+END_TEST
+
 START_TEST(begin_and_options)
 {
 	es_importer *imp = (es_importer *)1;
@@ -468,6 +496,7 @@ TCase *es_tc_import(void)
 	tcase_add_test(tc, import_into_a_prefix_refuses_a_restart);
 	tcase_add_test(tc, prefix_then_rest_equals_source);
 	tcase_add_test(tc, another_writer_fails_the_commit);
+	tcase_add_test(tc, map_grows_during_an_import);
 	tcase_add_test(tc, begin_and_options);
 	return tc;
 }

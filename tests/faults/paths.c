@@ -2,7 +2,7 @@
  * paths.c - the scenarios of the fault suite (paths.h): open, append, batch
  * commit, stream and log reads, aggregate loads with snapshots and
  * upcasting, commands, snapshot writes, thinning and rebuilding, registry
- * builds, the integrity check and dumps.
+ * builds, the integrity check, dumps, the importer and restores.
  *
  * Every scenario releases whatever it acquired on every path, failure or
  * not, and returns the first error.
@@ -514,6 +514,84 @@ static int p_check(uint64_t *d, es_db *db, const char *dir)
 	return rc;
 }
 
+/* The importer on a store that holds a prefix: a new stream's events after
+ * the store's last position and time, and a name tombstoned, committed in
+ * one batch at the finish; a failure leaves the store as it was. */
+static int p_import(uint64_t *d, es_db *db, const char *dir)
+{
+	(void)dir;
+	es_read *rd;
+	es_iter *it;
+	es_event last;
+	uint64_t head = 0;
+	int64_t at = 0;
+	int rc = es_read_begin(&rd, db);
+	if (rc)
+		return rc;
+	if ((rc = es_log_head(&head, rd)) == 0 && (rc = es_log_iter(&it, rd, ES_LOG_END, ES_BACKWARD, 1)) == 0) {
+		if ((rc = es_iter_next(&last, it)) == 0)
+			at = last.recorded_at;
+		rc = rc == ES_ITEROVER ? 0 : rc;
+		es_iter_free(it);
+	}
+	es_read_end(rd);
+	es_importer *imp = NULL;
+	if (rc || (rc = es_import_begin(&imp, db, NULL)) ||
+	    (rc = es_import_stream_state(imp, "imported-reserved", ES_STREAM_TOMBSTONED, -1, 0)))
+		goto out;
+	for (int i = 0; i < 5 && rc == 0; i++) {
+		es_imported_event e = { .stream = "imported", .version = i, .position = head + 1 + (uint64_t)i,
+		                        .recorded_at = at + 1 + i, .type = "Note", .schema_version = 1,
+		                        .payload = "imported", .payload_len = 8, .metadata = note_md,
+		                        .metadata_count = 2 };
+		e.id[0] = 0xee;
+		e.id[15] = (uint8_t)(i + 1);
+		rc = es_import_event(imp, &e);
+	}
+	if (rc == 0) {
+		es_import_stats st;
+		rc = es_import_finish(imp, &st);
+		imp = NULL;
+		mix(d, st.events);
+		mix(d, st.tombstones);
+	}
+out:
+	es_import_free(imp);
+	return rc;
+}
+
+/* A dump of the store restored into a fresh one beside it: the dump in
+ * memory, the restore's two threads (parser, committer) and its chunks. */
+static int p_restore(uint64_t *d, es_db *db, const char *dir)
+{
+	(void)db;
+	es_open_options o = ES_OPEN_OPTIONS_INIT;
+	char fresh[600];
+	o.read_only = 1;
+	es_db *src = NULL, *dst = NULL;
+	FILE *f = tmpfile();
+	if (!f)
+		return es_error_set(ES_EIO, "tmpfile failed");
+	int rc = es_db_open(&src, dir, &o);
+	es_dump_options dopts = ES_DUMP_OPTIONS_INIT;
+	if (rc == 0 && (rc = es_dump(NULL, src, f, &dopts)) == 0) {
+		o.read_only = 0;
+		o.nosync = 1;
+		snprintf(fresh, sizeof fresh, "%s/restored", dir);
+		rewind(f);
+		if ((rc = es_db_open(&dst, fresh, &o)) == 0) {
+			es_restore_stats st;
+			rc = es_restore(&st, dst, f, NULL);
+			mix(d, st.events);
+			mix(d, st.streams);
+		}
+	}
+	es_db_close(dst);
+	es_db_close(src);
+	fclose(f);
+	return rc;
+}
+
 /* name, scenario, store (none, a copy, a directory to open), writes */
 const fault_path fault_paths[] = {
 	{ "open", p_open, FP_DIR, false },
@@ -536,6 +614,8 @@ const fault_path fault_paths[] = {
 	{ "snapshot-thin", p_thin, FP_STORE, true },
 	{ "snapshot-rebuild", p_rebuild, FP_STORE, true },
 	{ "check", p_check, FP_STORE, false },
+	{ "import", p_import, FP_STORE, true },
+	{ "restore", p_restore, FP_DIR, false },
 	{ "dump-jsonl", p_dump_jsonl, FP_STORE, false },
 	{ "dump-csv", p_dump_csv, FP_STORE, false },
 	{ "registry-build", p_registry, FP_NONE, false },

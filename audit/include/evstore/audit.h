@@ -263,9 +263,12 @@ typedef struct es_restore_stats {
  * history: restore into a fresh directory again. Snapshots are not in
  * dumps: they are rebuilt as aggregates are loaded.
  *
- * The call starts one thread of its own, which reads, verifies and parses
- * the file while the calling thread imports; it ends before the call
- * returns. The descriptor callback runs on that thread.
+ * The call starts a thread of its own, which reads, verifies and parses
+ * the file (from the start, while the calling thread runs the first pass,
+ * when the file can be opened again through /proc/self/fd) while the
+ * calling thread imports, and the importer starts one that commits; both
+ * end before the call returns. The descriptor callback runs on the parsing
+ * thread.
  *
  * @param out   counts and the verification result (may be NULL)
  * @param db    an empty store, opened for writing

@@ -16,9 +16,14 @@
  * must then have the store's next position, and each stream continues from
  * its stored head.
  *
- * Threads: an importer belongs to one thread at a time. Other writers to the
- * same store while an import runs make its next commit fail with
- * ES_ECONFLICT (positions would no longer match) and write nothing.
+ * Threads: an importer belongs to one thread at a time. It starts one
+ * thread of its own, which commits a full batch while the next one is
+ * checked and built (one batch in flight at most, committed in order); it
+ * ends in es_import_finish or es_import_free. Between calls the importer may
+ * hold a read of the store (for its lookups): do not write to the same store
+ * from the importer's thread meanwhile. Other writers to the store while an
+ * import runs make its next commit fail with ES_ECONFLICT (positions would
+ * no longer match) and write nothing.
  */
 #ifndef EVSTORE_IMPORT_H
 #define EVSTORE_IMPORT_H
@@ -123,7 +128,8 @@ ES_EXTERN int es_import_begin(es_importer **out, es_db *db, const es_import_opti
  *   ES_EDUPLICATE the id is already stored or given earlier in this import;
  *   ES_ETOOBIG    payload and metadata exceed the store's max_event_size;
  *   ES_ENOMEM;
- *   or, when a batch was committed first, any error of es_batch_commit().
+ *   or any error of es_batch_commit() for the batch committed before (it is
+ *   reported by the next call after it failed).
  * Each message names the event's stream, version and position. A refused
  * event leaves the store and the importer as they were: the caller may go
  * on or abort. A failed commit (other than for the event's own checks) wrote
@@ -174,10 +180,11 @@ ES_EXTERN int es_import_stream_state(es_importer *imp, const char *stream, es_st
 ES_EXTERN int es_import_finish(es_importer *imp, es_import_stats *out);
 
 /**
- * Abort an import: what is queued is discarded. Batches committed before
- * stay (they are whole transactions, each ending at a source commit's
- * boundary when events share recorded_at); before the first commit the
- * store is exactly as it was. NULL is a no-op.
+ * Abort an import: what is queued is discarded. A batch already handed to
+ * the committing thread is waited for, and stays, as do the batches
+ * committed before it (whole transactions, each ending at a source commit's
+ * boundary when events share recorded_at); before the first batch filled,
+ * the store is exactly as it was. NULL is a no-op.
  */
 ES_EXTERN void es_import_free(es_importer *imp);
 

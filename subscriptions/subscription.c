@@ -77,13 +77,6 @@ static int start_position(uint64_t *next, es_read *rd, const es_subscription_opt
 	return es_error_set(ES_EINVAL, "es_subscription_open: unknown start %d", (int)o->start);
 }
 
-static int check_options(const es_subscription_options *o)
-{
-	if (o->version != ES_SUBSCRIPTION_OPTIONS_VERSION)
-		return es_error_set(ES_EINVAL, "es_subscription_open: unknown options version %u", o->version);
-	return 0;
-}
-
 static int subscription_init(es_subscription *s, es_db *db, const es_subscription_options *o)
 {
 	s->db = db;
@@ -111,9 +104,8 @@ int es_subscription_open(es_subscription **out, es_db *db, const es_subscription
 		*out = NULL;
 	if (!out || !db)
 		return es_error_set(ES_EINVAL, "es_subscription_open: out and db are required");
-	if (!opts)
-		opts = &defaults;
-	int rc = check_options(opts);
+	int rc = es__options_pick((const void **)&opts, &defaults, ES_SUBSCRIPTION_OPTIONS_VERSION,
+	                          "es_subscription_open");
 	if (rc)
 		return rc;
 	es_subscription *s = es_calloc(1, sizeof *s);

@@ -244,11 +244,16 @@ typedef struct bench_backend {
 	 * events_per_s (catch-up, no filter), rare_events_per_s (log positions
 	 * covered per second with a 10% type filter) and bench_wake_drive's. */
 	int (*subscribe)(bench_figs *out, const bench_w6 *w, const char *dir);
+	/* W7 over an import's dir, or NULL: events_per_s into a balances read
+	 * model kept from the events (every run from position 0). */
+	int (*project)(bench_figs *out, const bench_data *d, const char *dir);
 } bench_backend;
 
 extern const bench_backend bench_evstore;
 /* evstore's W6 (bench_evstore_w6.c). */
 int bench_evstore_subscribe(bench_figs *out, const bench_w6 *w, const char *dir);
+/* evstore's W7 (bench_evstore_w7.c). */
+int bench_evstore_project(bench_figs *out, const bench_data *d, const char *dir);
 extern const bench_backend bench_lmdb;
 #ifdef ES_BENCH_HAVE_SQLITE
 extern const bench_backend bench_sqlite;
@@ -274,7 +279,7 @@ typedef struct bench_row {
 typedef struct bench_report {
 	const char *backends[BENCH_MAX_BACKENDS]; /* [0] is evstore */
 	size_t n_backends;
-	bench_row rows[8];
+	bench_row rows[10];
 	size_t n_rows;
 	const char *notes[8];       /* printed under the table and into the JSON */
 	size_t n_notes;

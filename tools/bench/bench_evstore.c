@@ -413,4 +413,5 @@ static int ev_dump(bench_figs *out, const bench_data *d, const char *dir)
 
 const bench_backend bench_evstore = {
 	NAME, ev_import, ev_commands, ev_fold, ev_timetravel, ev_dump, bench_evstore_subscribe,
+	bench_evstore_project,
 };

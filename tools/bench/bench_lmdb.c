@@ -536,5 +536,5 @@ static int lm_timetravel(bench_figs *out, const bench_data *d, const char *dir, 
 }
 
 const bench_backend bench_lmdb = {
-	NAME, lm_import, lm_commands, lm_fold, lm_timetravel, NULL, NULL,
+	NAME, lm_import, lm_commands, lm_fold, lm_timetravel, NULL, NULL, NULL,
 };

@@ -16,11 +16,11 @@
 
 #include "bench.h"
 
-enum { W1, W1B, W2, W3, W4, W5, W6, STORAGE, N_WORK };
-static const char *const work_name[N_WORK] = { "W1", "W1b", "W2", "W3", "W4", "W5", "W6", "storage" };
+enum { W1, W1B, W2, W3, W4, W5, W6, W7, STORAGE, N_WORK };
+static const char *const work_name[N_WORK] = { "W1", "W1b", "W2", "W3", "W4", "W5", "W6", "W7", "storage" };
 static const char *const headline[N_WORK] = {
 	"events_per_s", "events_per_s", "commands_per_s", "events_per_s", "p99_us_1m",
-	"events_per_s", "events_per_s", "bytes_per_event",
+	"events_per_s", "events_per_s", "events_per_s", "bytes_per_event",
 };
 
 #define MAX_REPEAT 25
@@ -54,7 +54,7 @@ typedef struct bench {
 } bench;
 
 static const char usage_text[] =
-	"usage: es-bench [--quick] [--repeat N] [--only W1,W1b,W2,W3,W4,W5,W6] [--dir DIR] [--json FILE]\n"
+	"usage: es-bench [--quick] [--repeat N] [--only W1,W1b,W2,W3,W4,W5,W6,W7] [--dir DIR] [--json FILE]\n"
 	"  --quick     everything tenfold smaller (a smoke run)\n"
 	"  --repeat N  runs per workload and backend; the median is reported (default 3)\n"
 	"  --only LIST run these workloads only (storage comes with W1)\n"
@@ -184,6 +184,11 @@ static int do_fold(bench *B, size_t b, bench_figs *out)
 	return B->be[b]->fold(out, &B->d, B->fixture[b]);
 }
 
+static int do_project(bench *B, size_t b, bench_figs *out)
+{
+	return B->be[b]->project(out, &B->d, B->fixture[b]);
+}
+
 static int do_dump(bench *B, size_t b, bench_figs *out)
 {
 	return B->be[b]->dump(out, &B->d, B->fixture[b]);
@@ -216,7 +221,8 @@ static int run_rounds(bench *B, int w, run_fn fn)
 		for (size_t b = 0; b < B->nb; b++) {
 			bench_figs f = { 0 };
 			int64_t t0 = bench_mono_ns();
-			if ((w == W5 && !B->be[b]->dump) || (w == W6 && !B->be[b]->subscribe))
+			if ((w == W5 && !B->be[b]->dump) || (w == W6 && !B->be[b]->subscribe) ||
+			    (w == W7 && !B->be[b]->project))
 				continue;
 			if (fn(B, b, &f))
 				return -1;
@@ -257,11 +263,18 @@ static int run_all(bench *B)
 		                         "in a child process; the comparators have no dump";
 	if ((selected(B, W1) && run_import(B, W1)) || (selected(B, W1B) && run_import(B, W1B)))
 		return -1;
-	if ((selected(B, W3) || (selected(B, W5) && has_dump)) && ensure_fixtures(B))
+	if ((selected(B, W3) || selected(B, W7) || (selected(B, W5) && has_dump)) && ensure_fixtures(B))
 		return -1;
 	if ((selected(B, W3) && run_rounds(B, W3, do_fold)) ||
 	    (selected(B, W5) && has_dump && run_rounds(B, W5, do_dump)))
 		return -1;
+	if (selected(B, W7)) {
+		B->notes[B->n_notes++] = "W7: a balances read model built from W1's store, from position 0 "
+		                         "(evstore: es_bank_projection_rebuild; SQLite: an UPDATE per event, "
+		                         "1000 events per transaction)";
+		if (run_rounds(B, W7, do_project))
+			return -1;
+	}
 	for (size_t b = 0; b < B->nb; b++)
 		if (B->fixture[b][0])
 			bench_rmrf(B->fixture[b]);

@@ -120,22 +120,25 @@ static int apply(es__state_txn *t, void *user_data)
 {
 	batch *b = user_data;
 	es_projection_ctx ctx = { t, b->o->name };
-	int moved = still_at_start(b, t);
-	if (moved)
-		return moved;
-	if (b->o->progress && (moved = es__state_log_head(&b->head, t)))
-		return moved;
+	int rc = still_at_start(b, t);
+	if (rc == 0 && b->o->progress)
+		rc = es__state_log_head(&b->head, t);
+	if (rc == 0 && b->o->batch_begin)
+		rc = b->o->batch_begin(&ctx, b->o->user_data);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < b->failed_at; i++) {
-		int rc = b->o->handler(&ctx, &b->events[i], b->o->user_data);
-		if (rc) {
+		if ((rc = b->o->handler(&ctx, &b->events[i], b->o->user_data))) {
 			b->failed_at = i;
 			b->failed_rc = rc;
 			snprintf(b->failed_msg, sizeof b->failed_msg, "%s", es_error_last()->message);
 			return rc;
 		}
 	}
+	if (b->o->batch_end && (rc = b->o->batch_end(&ctx, b->o->user_data)))
+		return rc;
 	uint64_t end = b->failed_rc ? b->events[b->failed_at].position - 1 : b->end;
-	int rc = es__state_checkpoint(t, b->checkpoint, end);
+	rc = es__state_checkpoint(t, b->checkpoint, end);
 	if (rc == 0)
 		rc = b->failed_rc ? es__proj_failure_put(t, b->o->name, b->events[b->failed_at].position,
 		                                         b->failed_rc, b->failed_msg)

@@ -10,7 +10,7 @@
 int es__bank_undecodable(const es_event *ev);
 
 /* The options of each read model (balances.c, daily.c, owners.c): 0 or
- * ES_ENOMEM (the upcasters could not be built). */
+ * ES_ENOMEM. What o->user_data points at is the caller's to es_free. */
 int es__bank_balances_options(es_projection_options *o);
 int es__bank_daily_options(es_projection_options *o);
 int es__bank_owners_options(es_projection_options *o);

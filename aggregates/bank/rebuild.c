@@ -26,7 +26,10 @@ int es_bank_projection_rebuild(es_projection_stats *out, es_db *db, const char *
 		int rc = models[i].options(&o);
 		o.progress = progress;
 		o.progress_user_data = user_data;
-		return rc ? rc : es_projection_rebuild(out, db, &o);
+		if (rc == 0)
+			rc = es_projection_rebuild(out, db, &o);
+		es_free(o.user_data);
+		return rc;
 	}
 	return es_error_set(ES_EINVAL, "no bank read model named '%s' (there are %s, %s and %s)",
 	                    name ? name : "", ES_BANK_BALANCES, ES_BANK_DAILY, ES_BANK_OWNERS);

@@ -83,6 +83,14 @@ typedef struct es_projection_options {
 	size_t n_types;
 	const es_registry *upcast;          /**< NULL: events as stored */
 	size_t batch;                       /**< events per transaction; 0: 1024 */
+	/** NULL, or called at the start of each batch's transaction, before its
+	 * first event. A batch may be tried again (after a handler failure, or
+	 * when another process moved the projection on): drop whatever an
+	 * earlier try kept in memory. Non-zero aborts the batch with that code. */
+	int (*batch_begin)(es_projection_ctx *ctx, void *user_data);
+	/** NULL, or called after the batch's last event, in its transaction:
+	 * the place to write state a handler kept in memory across the batch. */
+	int (*batch_end)(es_projection_ctx *ctx, void *user_data);
 	/** NULL, or called after each committed batch with the counts so far
 	 * and the log head (for a progress display). */
 	void (*progress)(const es_projection_stats *st, uint64_t head, void *user_data);

@@ -73,7 +73,8 @@ static size_t apply_ack(cr_ledger *lg, const cr_record *r)
 size_t cr_ledger_commit(cr_ledger *lg)
 {
 	size_t fails = 0;
-	qsort(lg->pending, lg->n_pending, sizeof *lg->pending, cmp_record);
+	if (lg->n_pending) /* pending is NULL until the first record */
+		qsort(lg->pending, lg->n_pending, sizeof *lg->pending, cmp_record);
 	for (size_t i = 0; i < lg->n_pending; i++) {
 		const cr_record *r = &lg->pending[i];
 		if (r->phase == CR_INTENT) {

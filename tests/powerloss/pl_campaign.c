@@ -130,7 +130,13 @@ static int record(campaign *c, kind *k)
 	snprintf(store, sizeof store, "%s/store", k->dir);
 	snprintf(log, sizeof log, "%s/log", k->dir);
 	snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
-	char *rec_env[] = { "LD_PRELOAD", ES_PL_RECORDER, "ES_PL_DIR", store, "ES_PL_LOG", log, NULL };
+	/* Under AddressSanitizer the preloaded recorder comes before ASan's
+	 * runtime in the library list, which ASan refuses unless told. */
+	char asan[1024];
+	const char *prev = getenv("ASAN_OPTIONS");
+	snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", prev ? prev : "", prev && *prev ? ":" : "");
+	char *rec_env[] = { "LD_PRELOAD", ES_PL_RECORDER, "ES_PL_DIR", store, "ES_PL_LOG", log,
+	                    "ASAN_OPTIONS", asan, NULL };
 	int rc;
 	if (strcmp(k->name, "load") == 0) {
 		/* a source store (not recorded), its dump, and es-load into a new store */

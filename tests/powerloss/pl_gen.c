@@ -69,7 +69,11 @@ int pl_log_open(pl_log *log, const char *path)
 		fprintf(stderr, "pl_campaign: cannot map the log '%s': %s\n", path, strerror(errno));
 		return -1;
 	}
+	/* Each record's header or cr_record is copied into one aligned slot of
+	 * `copies`; the ops point at their slots once the array stops moving. */
+	typedef union slot { pl_rec rec; cr_record cr; } slot;
 	size_t cap = 0;
+	slot *copies = NULL;
 	const uint8_t *p = log->map, *end = p + log->size;
 	while (p < end) {
 		uint32_t magic;
@@ -77,31 +81,41 @@ int pl_log_open(pl_log *log, const char *path)
 		memset(&op, 0, sizeof op);
 		if ((size_t)(end - p) < sizeof magic)
 			break;
+		if (log->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			log->ops = xrealloc(log->ops, cap * sizeof *log->ops);
+			copies = xrealloc(copies, cap * sizeof *copies);
+		}
+		slot *c = &copies[log->n];
 		memcpy(&magic, p, sizeof magic);
 		if (magic == CR_MAGIC && (size_t)(end - p) >= sizeof(cr_record)) {
-			op.note = p;
+			memcpy(&c->cr, p, sizeof c->cr);
+			op.note = c; /* for now: fixed below */
 			p += sizeof(cr_record);
 		} else if (magic == PL_MAGIC && (size_t)(end - p) >= sizeof(pl_rec)) {
-			const pl_rec *r = (const pl_rec *)p;
-			size_t need = sizeof *r + r->name_len + r->name2_len + r->len;
+			memcpy(&c->rec, p, sizeof c->rec);
+			size_t need = sizeof c->rec + c->rec.name_len + c->rec.name2_len + c->rec.len;
 			if ((size_t)(end - p) < need)
 				break;
-			op.rec = r;
-			op.name = (const char *)(r + 1);
-			op.name2 = op.name + r->name_len;
-			op.data = (const uint8_t *)op.name2 + r->name2_len;
-			if (r->kind == PL_NOTE)
+			op.rec = &c->rec;
+			op.name = (const char *)p + sizeof c->rec;
+			op.name2 = op.name + c->rec.name_len;
+			op.data = (const uint8_t *)op.name2 + c->rec.name2_len;
+			if (c->rec.kind == PL_NOTE)
 				op.note = op.data;
 			p += need;
 		} else {
 			break;
 		}
-		if (log->n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			log->ops = xrealloc(log->ops, cap * sizeof *log->ops);
-		}
 		log->ops[log->n++] = op;
 	}
+	for (size_t i = 0; i < log->n; i++) { /* copies has stopped moving */
+		if (log->ops[i].rec)
+			log->ops[i].rec = &copies[i].rec;
+		else
+			log->ops[i].note = &copies[i].cr;
+	}
+	log->copies = copies;
 	if (p != end) {
 		fprintf(stderr, "pl_campaign: the log '%s' is malformed at byte %zu\n", path,
 		        (size_t)(p - (const uint8_t *)log->map));
@@ -116,6 +130,7 @@ void pl_log_close(pl_log *log)
 	if (log->map && log->size)
 		munmap(log->map, log->size);
 	free(log->ops);
+	free(log->copies);
 	memset(log, 0, sizeof *log);
 }
 

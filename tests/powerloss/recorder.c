@@ -7,8 +7,9 @@
  * What liblmdb 0.9.24 does, as strace shows for evstore: open(O_RDWR|O_CREAT)
  * of data.mdb, one pwrite64 of both meta pages for a new file, lseek+writev
  * for runs of dirty pages, pwrite64 for single pages and meta updates,
- * fdatasync, and a second O_DSYNC descriptor for meta pages (written only
- * without MDB_NOMETASYNC). It never writes data.mdb through a writable map
+ * fdatasync, and a second O_DSYNC descriptor through which it writes meta
+ * pages (evstore's durable stores use it; with MDB_NOMETASYNC LMDB would
+ * write them through the first). It never writes data.mdb through a writable map
  * unless MDB_WRITEMAP is set, which evstore never sets, so these calls are
  * every change there is. lock.mdb is not recorded: its contents do not
  * survive a power cut anyway (LMDB rebuilds it).

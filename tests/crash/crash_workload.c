@@ -186,8 +186,8 @@ static void *worker_main(void *arg)
 {
 	cr_worker *w = arg;
 	for (int n = 0; w->child->ops == 0 || n < w->child->ops; n++) {
-		/* commands_only: 30 + pick(70) lands among the bank commands */
-		uint32_t r = w->child->opts->commands_only ? 30 + pick(w, 70) : pick(w, 100);
+		/* commands_only: 40 + pick(60) lands among the bank commands */
+		uint32_t r = w->child->opts->commands_only ? 40 + pick(w, 60) : pick(w, 100);
 		if (r < 25)
 			op_raw(w);
 		else if (r < 40)

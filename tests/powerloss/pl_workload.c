@@ -36,7 +36,7 @@ static const workload workloads[] = {
 	{ "appends", 1, 0, { .threads = 1, .ops = 40 } },
 	/* bank commands only: transfers (two streams), deposits, withdrawals,
 	 * enough of them that accounts cross their snapshot interval (100) */
-	{ "snapshots", 1, 0, { .threads = 1, .ops = 300, .commands_only = 1 } },
+	{ "snapshots", 1, 0, { .threads = 1, .ops = 450, .commands_only = 1 } },
 	/* four threads: their commits are group-committed */
 	{ "group", 1, 0, { .threads = 4, .ops = 25 } },
 	/* a second process appends to the same store at the same time */

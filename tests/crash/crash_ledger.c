@@ -63,8 +63,10 @@ static size_t apply_ack(cr_ledger *lg, const cr_record *r)
 		        (unsigned long long)r->op_id);
 		return 1;
 	}
-	for (uint32_t p = 0; p < CR_MAX_PARTS; p++)
+	for (uint32_t p = 0; p < CR_MAX_PARTS; p++) {
 		e->rec.parts[p].first_version = r->parts[p].first_version;
+		e->rec.parts[p].first_position = r->parts[p].first_position;
+	}
 	e->acked = 1;
 	lg->acks++;
 	return 0;

@@ -127,6 +127,7 @@ static void op_raw(cr_worker *w)
 		return;
 	}
 	r.parts[0].first_version = res.first_version;
+	r.parts[0].first_position = evs[0][0].position;
 	send_record(w->child, &r, CR_ACK);
 }
 
@@ -150,8 +151,10 @@ static void op_batch(cr_worker *w)
 		send_fail(w->child, &r, rc);
 		return;
 	}
-	for (uint32_t p = 0; p < r.nparts; p++)
+	for (uint32_t p = 0; p < r.nparts; p++) {
 		r.parts[p].first_version = res[p].first_version;
+		r.parts[p].first_position = evs[p][0].position;
+	}
 	send_record(w->child, &r, CR_ACK);
 }
 

@@ -18,7 +18,9 @@
  *   - names: a file's creation, a rename and an unlink are durable at once
  *     (as ext4, xfs and btrfs journal them in order), except in PL_POSIX,
  *     where they are durable only once the directory is fsynced after them
- *     (and the store directory itself only once its parent is);
+ *     (and the store directory itself only once its parent is); a sibling
+ *     directory renamed over the store (es-migrate's copy, ES_PL_PREFIX)
+ *     brings its names along;
  *   - PL_BROKEN is wrong on purpose: each file's durable contents lag one
  *     barrier behind, so synced writes are lost too. The checks must see it.
  * lock.mdb is never written: LMDB rebuilds it on open.
@@ -250,11 +252,30 @@ static void name_drop(names *ns, const char *name, size_t len)
 		*e = ns->v[--ns->n];
 }
 
+/* A sibling directory (ES_PL_PREFIX) renamed over the store: its names
+ * "<suffix>/<name>" become the store's, which it replaces. */
+static void ns_rename_dir(names *ns, const pl_op *op)
+{
+	size_t n = op->rec->name_len;
+	for (size_t i = 0; i < ns->n;) /* the store directory it replaces held nothing */
+		if (!strchr(ns->v[i].name, '/'))
+			ns->v[i] = ns->v[--ns->n];
+		else
+			i++;
+	for (size_t i = 0; i < ns->n; i++) {
+		gname *e = &ns->v[i];
+		if (strncmp(e->name, op->name, n) == 0 && e->name[n] == '/')
+			memmove(e->name, e->name + n + 1, strlen(e->name + n + 1) + 1);
+	}
+}
+
 /* A creation, rename or unlink, applied to one view of the directory. */
 static void ns_apply(names *ns, const pl_op *op)
 {
 	const pl_rec *r = op->rec;
-	if (r->kind == PL_OPEN) {
+	if (r->kind == PL_RENAME && (r->flags & PL_F_DIR)) {
+		ns_rename_dir(ns, op);
+	} else if (r->kind == PL_OPEN) {
 		name_set(ns, op->name, r->name_len, r->ino);
 	} else if (r->kind == PL_UNLINK) {
 		name_drop(ns, op->name, r->name_len);
@@ -275,6 +296,44 @@ static void ns_op(gen *g, size_t i)
 		push(&g->ns_pending, &g->n_ns, &g->cap_ns, i);
 	else
 		ns_apply(&g->dur, &g->log->ops[i]);
+}
+
+/* The directory a namespace op changes: ".." for a directory rename, a
+ * sibling's suffix for its files, "." for the store's. */
+static void op_dir(const pl_op *op, const char **dir, size_t *len)
+{
+	const pl_rec *r = op->rec;
+	const char *name = r->name_len ? op->name : op->name2;
+	size_t n = r->name_len ? r->name_len : r->name2_len;
+	const char *slash = memchr(name, '/', n);
+	if (r->kind == PL_RENAME && (r->flags & PL_F_DIR)) {
+		*dir = "..";
+		*len = 2;
+	} else if (slash) {
+		*dir = name;
+		*len = (size_t)(slash - name);
+	} else {
+		*dir = ".";
+		*len = 1;
+	}
+}
+
+/* PL_POSIX: the pending namespace ops of the directory just fsynced become
+ * durable, in order; the others stay pending. */
+static void dir_synced(gen *g, const char *dir, size_t len)
+{
+	size_t kept = 0;
+	for (size_t k = 0; k < g->n_ns; k++) {
+		const pl_op *op = &g->log->ops[g->ns_pending[k]];
+		const char *d;
+		size_t n;
+		op_dir(op, &d, &n);
+		if (n == len && memcmp(d, dir, len) == 0)
+			ns_apply(&g->dur, op);
+		else
+			g->ns_pending[kept++] = g->ns_pending[k];
+	}
+	g->n_ns = kept;
 }
 
 static void barrier(gen *g, gfile *f)
@@ -329,17 +388,15 @@ static void replay(gen *g, size_t cut)
 			ns_op(g, i);
 			break;
 		case PL_MKDIR:
+			if (r->name_len != 1)
+				break; /* a sibling (ES_PL_PREFIX): only its files are followed */
 			g->made = 1;
 			g->made_durable = g->mode != PL_POSIX;
 			break;
 		case PL_DIRSYNC:
-			if (r->name_len == 2) { /* ".." */
+			if (r->name_len == 2 && memcmp(op->name, "..", 2) == 0)
 				g->made_durable = g->made;
-			} else {
-				for (size_t k = 0; k < g->n_ns; k++)
-					ns_apply(&g->dur, &g->log->ops[g->ns_pending[k]]);
-				g->n_ns = 0;
-			}
+			dir_synced(g, op->name, r->name_len);
 			break;
 		default:
 			break;
@@ -441,8 +498,8 @@ int pl_state_write(const pl_log *log, size_t cut, int mode, uint64_t seed, const
 			memset(&out, 0, sizeof out);
 			memset(&empty, 0, sizeof empty);
 			const gname *e = &g.dur.v[i];
-			if (strcmp(e->name, "lock.mdb") == 0 || strstr(e->name, "-lock"))
-				continue;
+			if (strcmp(e->name, "lock.mdb") == 0 || strstr(e->name, "-lock") || strchr(e->name, '/'))
+				continue; /* a sibling's files are not the store's */
 			gfile *f = e->ino ? file_of(&g, e->ino) : &empty;
 			set_size(&out, f->size);
 			if (f->size)

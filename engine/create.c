@@ -141,7 +141,7 @@ static int fsync_error(int err, const char *what)
 	return err ? es__error_errno(err, what) : 0;
 }
 
-/* path/name into buf: 0, or -1 (and the error set) when too long. */
+/* path/name into buf: 0, or ES_EINVAL (and the message) when too long. */
 static int join(char buf[NAME_MAX_LEN], const char *path, const char *name)
 {
 	int n = snprintf(buf, NAME_MAX_LEN, "%s/%s", path, name);

@@ -39,6 +39,7 @@ typedef struct cr_part {
 	int64_t first_version;  /* ACK: version of the part's first event */
 	uint32_t count;
 	uint32_t unused;
+	uint64_t first_position; /* ACK of a raw op: global position of the part's first event */
 } cr_part;
 
 /* One record on the pipe: well under PIPE_BUF, so each write() is atomic
@@ -108,6 +109,7 @@ typedef struct cr_entry {
 	int acked;
 	uint32_t found[CR_MAX_PARTS];
 	int64_t first[CR_MAX_PARTS];
+	uint64_t first_pos[CR_MAX_PARTS];
 	int64_t recorded_at;
 	int split_time;            /* events of the op with different recorded_at */
 	char transfer_id[64];

@@ -63,8 +63,10 @@ static size_t apply_ack(cr_ledger *lg, const cr_record *r)
 		        (unsigned long long)r->op_id);
 		return 1;
 	}
-	for (uint32_t p = 0; p < CR_MAX_PARTS; p++)
+	for (uint32_t p = 0; p < CR_MAX_PARTS; p++) {
 		e->rec.parts[p].first_version = r->parts[p].first_version;
+		e->rec.parts[p].first_position = r->parts[p].first_position;
+	}
 	e->acked = 1;
 	lg->acks++;
 	return 0;
@@ -73,7 +75,8 @@ static size_t apply_ack(cr_ledger *lg, const cr_record *r)
 size_t cr_ledger_commit(cr_ledger *lg)
 {
 	size_t fails = 0;
-	qsort(lg->pending, lg->n_pending, sizeof *lg->pending, cmp_record);
+	if (lg->n_pending) /* pending is NULL until the first record */
+		qsort(lg->pending, lg->n_pending, sizeof *lg->pending, cmp_record);
 	for (size_t i = 0; i < lg->n_pending; i++) {
 		const cr_record *r = &lg->pending[i];
 		if (r->phase == CR_INTENT) {

@@ -6,7 +6,7 @@
  *     it (an event nobody asked for, or one applied twice, is a failure);
  *   - per operation: all of its events or none (a batch, a transfer's two
  *     legs), all at one recorded_at, and every acknowledged one complete at
- *     the versions its acknowledgement gave;
+ *     the versions and global positions its acknowledgement gave;
  *   - per stream: versions contiguous from 0 to the head, the same events
  *     as the log;
  *   - the bank: each account's load (through its snapshots) equals a naive
@@ -134,8 +134,10 @@ static void note(scan *s, cr_entry *e, uint32_t part, uint32_t index, const es_e
 		        (long long)ev->version);
 		return;
 	}
-	if (index == 0)
+	if (index == 0) {
 		e->first[part] = ev->version;
+		e->first_pos[part] = ev->position;
+	}
 	else if (ev->version != e->first[part] + index)
 		problem(s, "operation %016llx: part %u is not contiguous in '%s' (version %lld)",
 		        (unsigned long long)e->rec.op_id, part, ev->stream, (long long)ev->version);
@@ -302,10 +304,13 @@ static void check_op(scan *s, cr_entry *e, cr_stats *st)
 	if (e->split_time)
 		problem(s, "operation %016llx has events at different recorded_at", id);
 	for (uint32_t p = 0; e->acked && got == want && is_raw(e) && p < e->rec.nparts; p++)
-		if (e->first[p] != e->rec.parts[p].first_version)
-			problem(s, "operation %016llx part %u: acknowledged at version %lld of '%s', found at %lld",
-			        id, p, (long long)e->rec.parts[p].first_version, e->rec.parts[p].stream,
-			        (long long)e->first[p]);
+		if (e->first[p] != e->rec.parts[p].first_version ||
+		    e->first_pos[p] != e->rec.parts[p].first_position)
+			problem(s, "operation %016llx part %u: acknowledged at version %lld of '%s' (position "
+			        "%llu), found at %lld (position %llu)", id, p,
+			        (long long)e->rec.parts[p].first_version, e->rec.parts[p].stream,
+			        (unsigned long long)e->rec.parts[p].first_position, (long long)e->first[p],
+			        (unsigned long long)e->first_pos[p]);
 	st->applied_ops += got == want;
 	st->applied_unacked += got == want && !e->acked;
 	st->lost_unacked += got == 0 && !e->acked;
@@ -528,6 +533,7 @@ static void probe(scan *s)
 		problem(s, "the store refuses a new append: %s: %s", es_strerror(rc), es_error_last()->message);
 	r.phase = CR_ACK;
 	r.parts[0].first_version = res.first_version;
+	r.parts[0].first_position = ev.position;
 	if (rc == 0)
 		cr_ledger_add(s->lg, &r);
 	cr_ledger_commit(s->lg);

@@ -127,6 +127,7 @@ static void op_raw(cr_worker *w)
 		return;
 	}
 	r.parts[0].first_version = res.first_version;
+	r.parts[0].first_position = evs[0][0].position;
 	send_record(w->child, &r, CR_ACK);
 }
 
@@ -150,8 +151,10 @@ static void op_batch(cr_worker *w)
 		send_fail(w->child, &r, rc);
 		return;
 	}
-	for (uint32_t p = 0; p < r.nparts; p++)
+	for (uint32_t p = 0; p < r.nparts; p++) {
 		r.parts[p].first_version = res[p].first_version;
+		r.parts[p].first_position = evs[p][0].position;
+	}
 	send_record(w->child, &r, CR_ACK);
 }
 
@@ -186,8 +189,8 @@ static void *worker_main(void *arg)
 {
 	cr_worker *w = arg;
 	for (int n = 0; w->child->ops == 0 || n < w->child->ops; n++) {
-		/* commands_only: 30 + pick(70) lands among the bank commands */
-		uint32_t r = w->child->opts->commands_only ? 30 + pick(w, 70) : pick(w, 100);
+		/* commands_only: 40 + pick(60) lands among the bank commands */
+		uint32_t r = w->child->opts->commands_only ? 40 + pick(w, 60) : pick(w, 100);
 		if (r < 25)
 			op_raw(w);
 		else if (r < 40)

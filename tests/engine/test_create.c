@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine_tcases.h"
@@ -146,6 +147,38 @@ START_TEST(damaged_meta_pages_of_a_store_are_refused)
 }
 END_TEST
 
+/* Processes creating one store at once: flock lets one build it, the
+ * others open what it built, and every append lands in the same store. */
+START_TEST(concurrent_creators_make_one_store)
+{
+	enum { PROCS = 4 };
+	pid_t pids[PROCS];
+	paths();
+	for (int i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			es_db *db;
+			es_event_data ev = et_event("Created", "x");
+			int rc = es_db_open(&db, store, NULL);
+			if (rc == 0)
+				rc = es_stream_append(NULL, db, "s", ES_ANY, &ev, 1);
+			es_db_close(db);
+			_exit(rc ? 1 : 0);
+		}
+	}
+	for (int i = 0; i < PROCS; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "creator %d failed", i);
+	}
+	es_db *db = et_open_path(store, NULL);
+	ck_assert_int_eq(et_head(db, "s"), PROCS - 1);
+	es_db_close(db);
+	ck_assert(!exists(store, "data.mdb.unfinished"));
+}
+END_TEST
+
 TCase *es_tc_create(void)
 {
 	TCase *tc = tcase_create("create");
@@ -156,5 +189,6 @@ TCase *es_tc_create(void)
 	tcase_add_test(tc, second_meta_page_torn);
 	tcase_add_test(tc, leftover_temporary_is_replaced);
 	tcase_add_test(tc, damaged_meta_pages_of_a_store_are_refused);
+	tcase_add_test(tc, concurrent_creators_make_one_store);
 	return tc;
 }

@@ -15,8 +15,8 @@
 
 /* One record of the log, pointing into the mapped log. */
 typedef struct pl_op {
-	const pl_rec *rec;          /* NULL for a workload's cr_record */
-	const void *note;           /* the cr_record, or a PL_NOTE's text */
+	const pl_rec *rec;          /* NULL for a workload's cr_record; an aligned copy */
+	const void *note;           /* the cr_record (an aligned copy), or a PL_NOTE's text */
 	const char *name, *name2;   /* not NUL-terminated: see name_len, name2_len */
 	const uint8_t *data;
 } pl_op;
@@ -26,6 +26,8 @@ typedef struct pl_log {
 	size_t size;
 	pl_op *ops;
 	size_t n;
+	void *copies;  /* the headers and cr_records, copied out aligned (records in the
+	                  log start anywhere) */
 } pl_log;
 
 /* Maps and parses a log: 0, or -1 with a message on stderr. */

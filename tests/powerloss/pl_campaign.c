@@ -13,7 +13,8 @@
  *   - every log position a reader saw before the cut is there (a reader
  *     never sees a commit that a power cut can take back);
  *   - a restore (es-load) not yet acknowledged may be missing or partial,
- *     but what is there is a prefix of the dump's log, and es_check is clean.
+ *     but what is there is a prefix of the dump's log, and es_check is clean;
+ *     a migration (es-migrate) not yet acknowledged is all there or absent.
  *
  * Usage:
  *   pl_campaign [--states N] [--seed S] [--work DIR] [--workloads a,b,...]
@@ -46,7 +47,8 @@
 #define SHOWN_FAILURES 8
 #define CHECK_CYCLE 99 /* the verifier's probe op ids: after every workload's */
 
-static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "readers", "load" };
+static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "readers", "load",
+	                                        "migrate" };
 #define N_ALL_KINDS (sizeof all_kinds / sizeof all_kinds[0])
 
 typedef struct kind {
@@ -120,6 +122,12 @@ static void note(const char *log, const char *text)
 	close(fd);
 }
 
+/* The workloads that copy a source store into a new one. */
+static int is_copy(const kind *k)
+{
+	return strcmp(k->name, "load") == 0 || strcmp(k->name, "migrate") == 0;
+}
+
 /* Records one workload into k->dir/log. */
 static int record(campaign *c, kind *k)
 {
@@ -130,10 +138,19 @@ static int record(campaign *c, kind *k)
 	snprintf(store, sizeof store, "%s/store", k->dir);
 	snprintf(log, sizeof log, "%s/log", k->dir);
 	snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
-	char *rec_env[] = { "LD_PRELOAD", ES_PL_RECORDER, "ES_PL_DIR", store, "ES_PL_LOG", log, NULL };
+	/* Under AddressSanitizer the preloaded recorder comes before ASan's
+	 * runtime in the library list, which ASan refuses unless told. */
+	char asan[1024];
+	const char *prev = getenv("ASAN_OPTIONS");
+	snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", prev ? prev : "", prev && *prev ? ":" : "");
+	char *rec_env[] = { "LD_PRELOAD", ES_PL_RECORDER, "ES_PL_DIR", store, "ES_PL_LOG", log,
+	                    "ASAN_OPTIONS", asan, NULL };
 	int rc;
-	if (strcmp(k->name, "load") == 0) {
-		/* a source store (not recorded), its dump, and es-load into a new store */
+	if (is_copy(k)) {
+		/* a source store (not recorded), then es-load of its dump, or
+		 * es-migrate of it, into a new store under the recorder; es-migrate
+		 * builds its copy beside the store and renames it over (ES_PL_PREFIX
+		 * follows that sibling too) */
 		char src[4200], src_log[4200], dump[4200];
 		snprintf(src, sizeof src, "%s/src", k->dir);
 		snprintf(src_log, sizeof src_log, "%s/src.log", k->dir);
@@ -142,11 +159,15 @@ static int record(campaign *c, kind *k)
 		char *wl[] = { ES_PL_WORKLOAD, "group", src, seed, NULL };
 		char *dumper[] = { ES_DUMP_BIN, "--db", src, "-o", dump, NULL };
 		char *loader[] = { ES_LOAD_BIN, "--db", store, dump, NULL };
+		char *migrator[] = { ES_MIGRATE_BIN, "--from", src, "--to", store, NULL };
+		char *mig_env[] = { rec_env[0], rec_env[1], rec_env[2], rec_env[3], rec_env[4], rec_env[5],
+		                    rec_env[6], rec_env[7], "ES_PL_PREFIX", "1", NULL };
+		int load = strcmp(k->name, "load") == 0;
 		rc = run(wl, src_env, 0);
-		if (rc == 0)
+		if (rc == 0 && load)
 			rc = run(dumper, NULL, 0);
-		if (rc == 0 && (rc = run(loader, rec_env, 1)) == 0)
-			note(log, "load-acked");
+		if (rc == 0 && (rc = load ? run(loader, rec_env, 1) : run(migrator, mig_env, 1)) == 0)
+			note(log, "acked");
 		if (rc == 0 && pl_log_open(&k->src, src_log) != 0)
 			rc = -1;
 	} else {
@@ -230,8 +251,8 @@ static void build_ledger(cr_ledger *lg, const pl_log *log, size_t cut)
 static int load_acked(const pl_log *log, size_t cut)
 {
 	for (size_t i = 0; i < cut && i < log->n; i++)
-		if (log->ops[i].rec && log->ops[i].rec->kind == PL_NOTE && log->ops[i].rec->len == 10 &&
-		    memcmp(log->ops[i].note, "load-acked", 10) == 0)
+		if (log->ops[i].rec && log->ops[i].rec->kind == PL_NOTE && log->ops[i].rec->len == 5 &&
+		    memcmp(log->ops[i].note, "acked", 5) == 0)
 			return 1;
 	return 0;
 }
@@ -254,8 +275,9 @@ static uint64_t seen_before(const pl_log *log, size_t cut)
 	return seen;
 }
 
-/* An unacknowledged restore: what is there is a prefix of the source. */
-static int check_load_prefix(const char *store, const char *src)
+/* An unacknowledged restore: what is there is a prefix of the source; for
+ * a migration (whole_or_none), all of it or nothing. */
+static int check_copy_prefix(const char *store, const char *src, int whole_or_none)
 {
 	es_db *a = NULL, *b = NULL;
 	es_read *ra = NULL, *rb = NULL;
@@ -287,6 +309,11 @@ static int check_load_prefix(const char *store, const char *src)
 	}
 	if (!problems && rc != ES_ITEROVER) {
 		fprintf(stderr, "pl_campaign: walking the restored log: %s\n", es_error_last()->message);
+		problems++;
+	}
+	if (!problems && whole_or_none && n && es_iter_next(&eb, ib) == 0) {
+		fprintf(stderr, "pl_campaign: the copy holds %llu of the source's events: partly there\n",
+		        (unsigned long long)n);
 		problems++;
 	}
 	es_iter_free(ia);
@@ -324,10 +351,10 @@ static int check_state(const char *dir, cr_ledger *lg, const kind *k, int acked_
 	cr_stats st;
 	int problems;
 	snprintf(store, sizeof store, "%s/store", dir);
-	if (k && strcmp(k->name, "load") == 0) {
+	if (k && is_copy(k)) {
 		snprintf(src, sizeof src, "%s/src", k->dir);
 		if (!acked_load)
-			return check_load_prefix(store, src);
+			return check_copy_prefix(store, src, strcmp(k->name, "migrate") == 0);
 	}
 	problems = cr_verify(lg, store, CHECK_CYCLE, &st);
 	if (st.events < seen) {
@@ -412,7 +439,7 @@ static int one_state(campaign *c, uint64_t state, int verbose)
 		rm_tree(store); /* the store directory's own name did not survive */
 	cr_ledger lg;
 	int acked = load_acked(&p.k->log, p.cut);
-	if (strcmp(p.k->name, "load") == 0)
+	if (is_copy(p.k))
 		build_ledger(&lg, &p.k->src, p.k->src.n);
 	else
 		build_ledger(&lg, &p.k->log, p.cut);
@@ -444,8 +471,8 @@ static int save_state(campaign *c, uint64_t state, const char *into)
 {
 	char cmd[24000], path[4300];
 	pick p = choose(c, state);
-	if (strcmp(p.k->name, "load") == 0) {
-		fprintf(stderr, "pl_campaign: restore states cannot be saved\n");
+	if (is_copy(p.k)) {
+		fprintf(stderr, "pl_campaign: restore and migration states cannot be saved\n");
 		return 2;
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp -r '%s/state/store' '%s/store' && rm -f '%s/store/lock.mdb'",
@@ -561,7 +588,7 @@ static int add_kinds(campaign *c, const char *list)
 int main(int argc, char **argv)
 {
 	static campaign c;
-	const char *work = NULL, *kinds = "appends,snapshots,group,procs,growth,readers,load", *save = NULL,
+	const char *work = NULL, *kinds = "appends,snapshots,group,procs,growth,readers,load,migrate", *save = NULL,
 	           *kept = NULL;
 	int replay = 0;
 	uint64_t replay_state = 0;
@@ -626,7 +653,7 @@ int main(int argc, char **argv)
 			char src_log[4400];
 			snprintf(src_log, sizeof src_log, "%s/src.log", k->dir);
 			if (pl_log_open(&k->log, log) != 0 ||
-			    (strcmp(k->name, "load") == 0 && pl_log_open(&k->src, src_log) != 0))
+			    (is_copy(k) && pl_log_open(&k->src, src_log) != 0))
 				return 2;
 		} else if (replay) {
 			fprintf(stderr, "pl_campaign: no log of '%s' in %s\n", k->name, c.work);

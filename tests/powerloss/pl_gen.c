@@ -18,7 +18,9 @@
  *   - names: a file's creation, a rename and an unlink are durable at once
  *     (as ext4, xfs and btrfs journal them in order), except in PL_POSIX,
  *     where they are durable only once the directory is fsynced after them
- *     (and the store directory itself only once its parent is);
+ *     (and the store directory itself only once its parent is); a sibling
+ *     directory renamed over the store (es-migrate's copy, ES_PL_PREFIX)
+ *     brings its names along;
  *   - PL_BROKEN is wrong on purpose: each file's durable contents lag one
  *     barrier behind, so synced writes are lost too. The checks must see it.
  * lock.mdb is never written: LMDB rebuilds it on open.
@@ -69,7 +71,11 @@ int pl_log_open(pl_log *log, const char *path)
 		fprintf(stderr, "pl_campaign: cannot map the log '%s': %s\n", path, strerror(errno));
 		return -1;
 	}
+	/* Each record's header or cr_record is copied into one aligned slot of
+	 * `copies`; the ops point at their slots once the array stops moving. */
+	typedef union slot { pl_rec rec; cr_record cr; } slot;
 	size_t cap = 0;
+	slot *copies = NULL;
 	const uint8_t *p = log->map, *end = p + log->size;
 	while (p < end) {
 		uint32_t magic;
@@ -77,31 +83,41 @@ int pl_log_open(pl_log *log, const char *path)
 		memset(&op, 0, sizeof op);
 		if ((size_t)(end - p) < sizeof magic)
 			break;
+		if (log->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			log->ops = xrealloc(log->ops, cap * sizeof *log->ops);
+			copies = xrealloc(copies, cap * sizeof *copies);
+		}
+		slot *c = &copies[log->n];
 		memcpy(&magic, p, sizeof magic);
 		if (magic == CR_MAGIC && (size_t)(end - p) >= sizeof(cr_record)) {
-			op.note = p;
+			memcpy(&c->cr, p, sizeof c->cr);
+			op.note = c; /* for now: fixed below */
 			p += sizeof(cr_record);
 		} else if (magic == PL_MAGIC && (size_t)(end - p) >= sizeof(pl_rec)) {
-			const pl_rec *r = (const pl_rec *)p;
-			size_t need = sizeof *r + r->name_len + r->name2_len + r->len;
+			memcpy(&c->rec, p, sizeof c->rec);
+			size_t need = sizeof c->rec + c->rec.name_len + c->rec.name2_len + c->rec.len;
 			if ((size_t)(end - p) < need)
 				break;
-			op.rec = r;
-			op.name = (const char *)(r + 1);
-			op.name2 = op.name + r->name_len;
-			op.data = (const uint8_t *)op.name2 + r->name2_len;
-			if (r->kind == PL_NOTE)
+			op.rec = &c->rec;
+			op.name = (const char *)p + sizeof c->rec;
+			op.name2 = op.name + c->rec.name_len;
+			op.data = (const uint8_t *)op.name2 + c->rec.name2_len;
+			if (c->rec.kind == PL_NOTE)
 				op.note = op.data;
 			p += need;
 		} else {
 			break;
 		}
-		if (log->n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			log->ops = xrealloc(log->ops, cap * sizeof *log->ops);
-		}
 		log->ops[log->n++] = op;
 	}
+	for (size_t i = 0; i < log->n; i++) { /* copies has stopped moving */
+		if (log->ops[i].rec)
+			log->ops[i].rec = &copies[i].rec;
+		else
+			log->ops[i].note = &copies[i].cr;
+	}
+	log->copies = copies;
 	if (p != end) {
 		fprintf(stderr, "pl_campaign: the log '%s' is malformed at byte %zu\n", path,
 		        (size_t)(p - (const uint8_t *)log->map));
@@ -116,6 +132,7 @@ void pl_log_close(pl_log *log)
 	if (log->map && log->size)
 		munmap(log->map, log->size);
 	free(log->ops);
+	free(log->copies);
 	memset(log, 0, sizeof *log);
 }
 
@@ -235,11 +252,30 @@ static void name_drop(names *ns, const char *name, size_t len)
 		*e = ns->v[--ns->n];
 }
 
+/* A sibling directory (ES_PL_PREFIX) renamed over the store: its names
+ * "<suffix>/<name>" become the store's, which it replaces. */
+static void ns_rename_dir(names *ns, const pl_op *op)
+{
+	size_t n = op->rec->name_len;
+	for (size_t i = 0; i < ns->n;) /* the store directory it replaces held nothing */
+		if (!strchr(ns->v[i].name, '/'))
+			ns->v[i] = ns->v[--ns->n];
+		else
+			i++;
+	for (size_t i = 0; i < ns->n; i++) {
+		gname *e = &ns->v[i];
+		if (strncmp(e->name, op->name, n) == 0 && e->name[n] == '/')
+			memmove(e->name, e->name + n + 1, strlen(e->name + n + 1) + 1);
+	}
+}
+
 /* A creation, rename or unlink, applied to one view of the directory. */
 static void ns_apply(names *ns, const pl_op *op)
 {
 	const pl_rec *r = op->rec;
-	if (r->kind == PL_OPEN) {
+	if (r->kind == PL_RENAME && (r->flags & PL_F_DIR)) {
+		ns_rename_dir(ns, op);
+	} else if (r->kind == PL_OPEN) {
 		name_set(ns, op->name, r->name_len, r->ino);
 	} else if (r->kind == PL_UNLINK) {
 		name_drop(ns, op->name, r->name_len);
@@ -260,6 +296,44 @@ static void ns_op(gen *g, size_t i)
 		push(&g->ns_pending, &g->n_ns, &g->cap_ns, i);
 	else
 		ns_apply(&g->dur, &g->log->ops[i]);
+}
+
+/* The directory a namespace op changes: ".." for a directory rename, a
+ * sibling's suffix for its files, "." for the store's. */
+static void op_dir(const pl_op *op, const char **dir, size_t *len)
+{
+	const pl_rec *r = op->rec;
+	const char *name = r->name_len ? op->name : op->name2;
+	size_t n = r->name_len ? r->name_len : r->name2_len;
+	const char *slash = memchr(name, '/', n);
+	if (r->kind == PL_RENAME && (r->flags & PL_F_DIR)) {
+		*dir = "..";
+		*len = 2;
+	} else if (slash) {
+		*dir = name;
+		*len = (size_t)(slash - name);
+	} else {
+		*dir = ".";
+		*len = 1;
+	}
+}
+
+/* PL_POSIX: the pending namespace ops of the directory just fsynced become
+ * durable, in order; the others stay pending. */
+static void dir_synced(gen *g, const char *dir, size_t len)
+{
+	size_t kept = 0;
+	for (size_t k = 0; k < g->n_ns; k++) {
+		const pl_op *op = &g->log->ops[g->ns_pending[k]];
+		const char *d;
+		size_t n;
+		op_dir(op, &d, &n);
+		if (n == len && memcmp(d, dir, len) == 0)
+			ns_apply(&g->dur, op);
+		else
+			g->ns_pending[kept++] = g->ns_pending[k];
+	}
+	g->n_ns = kept;
 }
 
 static void barrier(gen *g, gfile *f)
@@ -314,17 +388,15 @@ static void replay(gen *g, size_t cut)
 			ns_op(g, i);
 			break;
 		case PL_MKDIR:
+			if (r->name_len != 1)
+				break; /* a sibling (ES_PL_PREFIX): only its files are followed */
 			g->made = 1;
 			g->made_durable = g->mode != PL_POSIX;
 			break;
 		case PL_DIRSYNC:
-			if (r->name_len == 2) { /* ".." */
+			if (r->name_len == 2 && memcmp(op->name, "..", 2) == 0)
 				g->made_durable = g->made;
-			} else {
-				for (size_t k = 0; k < g->n_ns; k++)
-					ns_apply(&g->dur, &g->log->ops[g->ns_pending[k]]);
-				g->n_ns = 0;
-			}
+			dir_synced(g, op->name, r->name_len);
 			break;
 		default:
 			break;
@@ -426,8 +498,8 @@ int pl_state_write(const pl_log *log, size_t cut, int mode, uint64_t seed, const
 			memset(&out, 0, sizeof out);
 			memset(&empty, 0, sizeof empty);
 			const gname *e = &g.dur.v[i];
-			if (strcmp(e->name, "lock.mdb") == 0 || strstr(e->name, "-lock"))
-				continue;
+			if (strcmp(e->name, "lock.mdb") == 0 || strstr(e->name, "-lock") || strchr(e->name, '/'))
+				continue; /* a sibling's files are not the store's */
 			gfile *f = e->ino ? file_of(&g, e->ino) : &empty;
 			set_size(&out, f->size);
 			if (f->size)

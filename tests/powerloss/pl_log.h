@@ -25,14 +25,16 @@ enum pl_kind {
 	PL_SYNC,       /* fsync/fdatasync/msync: the file's writes so far are durable */
 	PL_RENAME,     /* name renamed to name2 (both in the directory) */
 	PL_UNLINK,     /* name removed */
-	PL_MKDIR,      /* the store directory itself was made */
-	PL_DIRSYNC,    /* a directory was fsynced: name "." (the store's) or ".." (its parent) */
+	PL_MKDIR,      /* the store directory itself was made ("."; a sibling: its suffix) */
+	PL_DIRSYNC,    /* a directory was fsynced: name "." (the store's), ".." (its
+	                  parent) or a sibling's suffix (ES_PL_PREFIX) */
 	PL_NOTE        /* free text from a workload (len bytes follow the name) */
 };
 
 #define PL_F_CREATED 1u  /* the open made the file */
 #define PL_F_DSYNC 2u    /* O_SYNC or O_DSYNC: its writes are durable at return */
 #define PL_F_TRUNC 4u    /* O_TRUNC */
+#define PL_F_DIR 8u      /* PL_RENAME of a directory: name (a sibling's suffix) over name2 (".") */
 
 /* Files are told apart by inode: a rename keeps the inode, and an open file
  * keeps writing to it under its new name. */

@@ -7,8 +7,9 @@
  * What liblmdb 0.9.24 does, as strace shows for evstore: open(O_RDWR|O_CREAT)
  * of data.mdb, one pwrite64 of both meta pages for a new file, lseek+writev
  * for runs of dirty pages, pwrite64 for single pages and meta updates,
- * fdatasync, and a second O_DSYNC descriptor for meta pages (written only
- * without MDB_NOMETASYNC). It never writes data.mdb through a writable map
+ * fdatasync, and a second O_DSYNC descriptor through which it writes meta
+ * pages (evstore's durable stores use it; with MDB_NOMETASYNC LMDB would
+ * write them through the first). It never writes data.mdb through a writable map
  * unless MDB_WRITEMAP is set, which evstore never sets, so these calls are
  * every change there is. lock.mdb is not recorded: its contents do not
  * survive a power cut anyway (LMDB rebuilds it).
@@ -53,6 +54,7 @@ static int log_fd = -1;
 static pid_t log_pid;
 static char log_path[PATH_MAX];
 static char store_base[256];      /* the store directory's own name */
+static int prefix_mode;           /* ES_PL_PREFIX: also its siblings <name>.<suffix> */
 static char parent_real[PATH_MAX]; /* its parent, resolved */
 
 #define REAL(name, ret, ...) \
@@ -103,13 +105,28 @@ static void init(void)
 		return;
 	}
 	snprintf(log_path, sizeof log_path, "%s", log);
+	prefix_mode = getenv("ES_PL_PREFIX") != NULL;
 	active = 1;
+}
+
+/* 1 if a directory named base, beside the store, counts as the store: the
+ * store itself (*suffix "") or, with ES_PL_PREFIX, a sibling named
+ * <store>.<something> (*suffix ".<something>"), such as the copy es-migrate
+ * builds and then renames over the store. */
+static int store_like(const char *base, const char **suffix)
+{
+	size_t n = strlen(store_base);
+	if (strncmp(base, store_base, n) != 0 || (base[n] && (!prefix_mode || base[n] != '.')))
+		return 0;
+	*suffix = base + n;
+	return strlen(base + n) < 100;
 }
 
 /* Where a path is: a file in the store (its name copied to name), the store
  * directory, its parent, or elsewhere. Only absolute paths and paths
  * relative to the working directory are understood (what LMDB and evstore
- * pass). */
+ * pass). Names in a sibling (ES_PL_PREFIX) are "<suffix>/<name>", and the
+ * sibling directory itself is named by its suffix (the store's is "."). */
 static int classify(int dirfd, const char *path, char name[256])
 {
 	char buf[2 * PATH_MAX], real[PATH_MAX];
@@ -135,14 +152,21 @@ static int classify(int dirfd, const char *path, char name[256])
 	const char *base = slash + 1;
 	if (!realpath(buf[0] ? buf : "/", real))
 		return T_NONE;
-	if (strcmp(real, parent_real) == 0 && strcmp(base, store_base) == 0)
+	const char *suffix;
+	if (strcmp(real, parent_real) == 0 && store_like(base, &suffix)) {
+		snprintf(name, 256, "%s", suffix[0] ? suffix : ".");
 		return T_STORE_DIR;
+	}
 	size_t n = strlen(parent_real);
-	if (strncmp(real, parent_real, n) != 0 || real[n] != '/' || strcmp(real + n + 1, store_base) != 0)
+	if (strncmp(real, parent_real, n) != 0 || real[n] != '/' || strchr(real + n + 1, '/') ||
+	    !store_like(real + n + 1, &suffix))
 		return T_NONE;
-	if (strlen(base) >= 256 || strcmp(base, "lock.mdb") == 0 || strstr(base, "-lock"))
+	if (strlen(base) >= 150 || strcmp(base, "lock.mdb") == 0 || strstr(base, "-lock"))
 		return T_NONE;
-	snprintf(name, 256, "%s", base);
+	if (suffix[0])
+		snprintf(name, 256, "%s/%s", suffix, base);
+	else
+		snprintf(name, 256, "%s", base);
 	return T_FILE;
 }
 
@@ -212,10 +236,6 @@ static void emit(int kind, const char *name, const char *name2, uint32_t flags, 
 	free(buf);
 }
 
-static const char *dir_name(int kind)
-{
-	return kind == T_STORE_DIR ? "." : "..";
-}
 
 static int tracked_fd(int fd)
 {
@@ -252,7 +272,7 @@ static int do_open(int dirfd, const char *path, int flags, mode_t mode, int at)
 		t->kind = kind;
 		t->ino = (uint64_t)st.st_ino;
 		t->dsync = (flags & (O_SYNC | O_DSYNC)) != 0;
-		snprintf(t->name, sizeof t->name, "%s", kind == T_FILE ? name : dir_name(kind));
+		snprintf(t->name, sizeof t->name, "%s", kind == T_PARENT_DIR ? ".." : name);
 		if (kind == T_FILE) {
 			uint32_t f = (existed ? 0 : PL_F_CREATED) | (t->dsync ? PL_F_DSYNC : 0) |
 			             ((flags & O_TRUNC) ? PL_F_TRUNC : 0);
@@ -490,6 +510,16 @@ static int do_rename(int olddir, const char *old, int newdir, const char *new, u
 	char a[256], b[256];
 	int ka = classify(olddir, old, a), kb = classify(newdir, new, b);
 	resolve_renameat2();
+	if (ka == T_STORE_DIR && kb == T_STORE_DIR) { /* a sibling renamed over the store */
+		enter();
+		int rc = real_renameat2(olddir, old, newdir, new, flags);
+		int saved = errno;
+		if (rc == 0)
+			emit(PL_RENAME, a, b, PL_F_DIR, 0, 0, NULL, 0, 0);
+		leave();
+		errno = saved;
+		return rc;
+	}
 	if (ka != T_FILE && kb != T_FILE)
 		return real_renameat2(olddir, old, newdir, new, flags);
 	enter();
@@ -555,7 +585,7 @@ int mkdir(const char *path, mode_t mode)
 	int rc = real_mkdir(path, mode);
 	int saved = errno;
 	if (rc == 0)
-		emit(PL_MKDIR, ".", NULL, 0, 0, 0, NULL, 0, 0);
+		emit(PL_MKDIR, name, NULL, 0, 0, 0, NULL, 0, 0);
 	leave();
 	errno = saved;
 	return rc;

@@ -113,7 +113,9 @@ typedef struct es_check_stats {
  * Before those, every table's B-tree is walked in a child process (fork):
  * LMDB trusts its pages, so a damaged one can make it fail an assertion or
  * fault; the walk turns that into one ES_CHECK_BTREE problem ("the store's
- * B-tree is damaged at table ..."), and the other checks are skipped.
+ * B-tree is damaged at table ..."), and the other checks are skipped. The
+ * child is waited for with waitpid: a process that ignores SIGCHLD cannot
+ * learn how the walk ended, and es_check then fails with that error.
  * Read-only: it writes nothing and may run while other threads or processes
  * append; its read transaction is renewed every opts->renew_every items, and
  * each item is checked within one consistent snapshot.

@@ -268,12 +268,13 @@ ES_EXTERN int es_batch_append(es_batch *batch, const char *stream, int64_t expec
  * es_read, in any thread or process) only once it is durable: LMDB syncs
  * the pages, then the meta page, and publishes the transaction after both.
  * So a reader, and anything built on reads (subscriptions, a relay), never
- * sees an event that a power cut can take back. Measured with es-bench W2
- * (16 threads, full mode, medians of 3, three runs each on a shared disk):
- * 8.7k-11.0k commands/s this way against 9.3k-10.9k when the meta page was
- * synced after the write lock was released and readers saw a group before
- * it was durable: within the noise. With nosync, a commit is visible (and
- * lost in a power cut) before any sync.
+ * sees an event that a power cut can take back. The cost, es-bench W2 (16
+ * threads, full mode, medians of 3): 9.1k commands/s, 1.99x SQLite and
+ * 3.76x raw LMDB in the same run, against 10.6k, 2.05x and 3.92x when the
+ * meta page was synced after the write lock was released and readers saw a
+ * group a moment before it was durable: about 3-4% by the ratios (the
+ * shared disk's speed varied more than that between runs). With nosync, a
+ * commit is visible (and lost in a power cut) before any sync.
  *
  * A lone caller commits alone, with no waiting and no nesting. Batches
  * from different processes are not grouped; LMDB serialises them.

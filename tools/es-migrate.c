@@ -8,10 +8,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include <evstore/bank.h>
 
 #include "cli.h"
+#include "es_fsync.h"
 
 static const char usage_text[] =
 	"usage: es-migrate --from DIR --to DIR\n"
@@ -129,12 +128,10 @@ static int publish(const char *tmp, const char *dir)
 		fprintf(stderr, "%s: renaming %s to %s: %s\n", es_cli_prog, tmp, dir, strerror(errno));
 		return ES_EXIT_FAIL;
 	}
-	char parent[4096];
-	snprintf(parent, sizeof parent, "%s", dir);
-	int fd = open(dirname(parent), O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
+	int err = es__fsync_parent(dir);
+	if (err) {
+		fprintf(stderr, "%s: making the rename of %s durable: %s\n", es_cli_prog, dir, strerror(err));
+		return ES_EXIT_FAIL;
 	}
 	return ES_EXIT_OK;
 }

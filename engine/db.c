@@ -306,9 +306,41 @@ static bool empty_data_file(const char *path)
 	return stat(file, &st) == 0 && st.st_size == 0;
 }
 
+/* How many of the pages in [first, last] LMDB's free list holds. A commit
+ * can leave the file shorter than its page count: a page it took at the
+ * end and freed again is counted but need not be written. Free pages are
+ * never read, so those are no truncation. (The free list, sub-db 0, maps a
+ * txn id to an id list: a count, then the page numbers.) */
+static uint64_t free_pages_in(es_db *db, uint64_t first, uint64_t last)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t found = 0;
+	if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn))
+		return 0;
+	if (mdb_cursor_open(txn, 0, &cur) == 0) {
+		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			size_t n, id;
+			if (v.mv_size < sizeof n)
+				continue;
+			memcpy(&n, v.mv_data, sizeof n);
+			for (size_t i = 1; i <= n && (i + 1) * sizeof id <= v.mv_size; i++) {
+				memcpy(&id, (const char *)v.mv_data + i * sizeof id, sizeof id);
+				found += id >= first && id <= last;
+			}
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return found;
+}
+
 /* A data file shorter than the pages its meta page counts (a truncated
  * copy) would fault with SIGBUS on the first read of a missing page. The
- * meta is read before the size: the file only grows. */
+ * meta is read before the size: the file only grows. Missing pages that
+ * are all free are no truncation (see free_pages_in). */
 static int check_truncated(es_db *db)
 {
 	MDB_envinfo info;
@@ -320,6 +352,9 @@ static int check_truncated(es_db *db)
 		return 0; /* nothing to compare with */
 	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 	if ((uint64_t)fst.st_size >= need)
+		return 0;
+	uint64_t first_missing = ((uint64_t)fst.st_size + st.ms_psize - 1) / st.ms_psize;
+	if (free_pages_in(db, first_missing, info.me_last_pgno) == info.me_last_pgno - first_missing + 1)
 		return 0;
 	return es__error_set(ES_ECORRUPT, "store '%s' is truncated: its data file has %llu bytes, its "
 	                     "pages need %llu", db->path, (unsigned long long)fst.st_size,

@@ -17,6 +17,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "es_alloc.h"
@@ -306,35 +308,58 @@ static bool empty_data_file(const char *path)
 	return stat(file, &st) == 0 && st.st_size == 0;
 }
 
+/* Counts into *found the pages in [first, last] on the free list of txn.
+ * (The free list, sub-db 0, maps a txn id to an id list: a count, then the
+ * page numbers.) */
+static void count_free(uint64_t *found, MDB_txn *txn, uint64_t first, uint64_t last)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	if (mdb_cursor_open(txn, 0, &cur) != 0)
+		return;
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t n, id;
+		if (v.mv_size < sizeof n)
+			continue;
+		memcpy(&n, v.mv_data, sizeof n);
+		for (size_t i = 1; i <= n && (i + 1) * sizeof id <= v.mv_size; i++) {
+			memcpy(&id, (const char *)v.mv_data + i * sizeof id, sizeof id);
+			*found += id >= first && id <= last;
+		}
+	}
+	mdb_cursor_close(cur);
+}
+
 /* How many of the pages in [first, last] LMDB's free list holds. A commit
  * can leave the file shorter than its page count: a page it took at the
- * end and freed again is counted but need not be written. Free pages are
- * never read, so those are no truncation. (The free list, sub-db 0, maps a
- * txn id to an id list: a count, then the page numbers.) */
+ * end and freed again is counted but need not be written, and free pages
+ * are never read, so those are no truncation. The free list itself may lie
+ * past the end of a truncated file, so it is read in a child process
+ * (through a read begun before the fork, as treewalk.c does): a fault kills
+ * only the child, and then nothing counts as free. */
 static uint64_t free_pages_in(es_db *db, uint64_t first, uint64_t last)
 {
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint64_t found = 0;
-	if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn))
+	uint64_t *found = mmap(NULL, sizeof *found, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (found == MAP_FAILED)
 		return 0;
-	if (mdb_cursor_open(txn, 0, &cur) == 0) {
-		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			size_t n, id;
-			if (v.mv_size < sizeof n)
-				continue;
-			memcpy(&n, v.mv_data, sizeof n);
-			for (size_t i = 1; i <= n && (i + 1) * sizeof id <= v.mv_size; i++) {
-				memcpy(&id, (const char *)v.mv_data + i * sizeof id, sizeof id);
-				found += id >= first && id <= last;
-			}
+	*found = 0;
+	uint64_t n = 0;
+	if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0) {
+		int status = 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			count_free(found, txn, first, last);
+			_exit(0);
 		}
-		mdb_cursor_close(cur);
+		while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			n = *found;
+		mdb_txn_abort(txn);
 	}
-	mdb_txn_abort(txn);
-	return found;
+	munmap(found, sizeof *found);
+	return n;
 }
 
 /* A data file shorter than the pages its meta page counts (a truncated

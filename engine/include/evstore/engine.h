@@ -108,7 +108,10 @@ ES_EXTERN int es_open_options_init(es_open_options *opts, unsigned int version);
  *   ES_EFORMAT  the directory holds something that is not an evstore store,
  *               or a store written by a newer format version;
  *   ES_ENOTFOUND read-only and no store exists at path;
- *   ES_ECORRUPT the store's data file is truncated;
+ *   ES_ECORRUPT the store's data file is truncated (when the file is
+ *               shorter than its page count, a forked child reads LMDB's
+ *               free list to tell a truncated copy from pages a commit
+ *               freed without writing);
  *   ES_EACCES   permission denied; ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
 ES_EXTERN int es_db_open(es_db **out, const char *path, const es_open_options *opts);

@@ -13,7 +13,7 @@ seconds=${2:-10}
 shift $(( $# > 1 ? 2 : 1 ))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(record payload snapshot dump_verify load text)
+  targets=(record payload snapshot dump_verify restore text)
 fi
 
 failed=0
@@ -26,7 +26,7 @@ for t in "${targets[@]}"; do
   # -rss_limit_mb: ASan's shadow on top of a 2-core CI box; -timeout: no
   # single input may take long (the targets open stores, but small ones).
   dict=()
-  case $t in dump_verify|load) dict=(-dict=tests/fuzz/dump.dict) ;; esac
+  case $t in dump_verify|restore) dict=(-dict=tests/fuzz/dump.dict) ;; esac
   if "$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
        "${dict[@]}" -artifact_prefix="$art/$t-" "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     status=ok

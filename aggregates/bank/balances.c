@@ -103,28 +103,14 @@ static int on_event(es_projection_ctx *ctx, const es_event *ev, void *user_data)
 	return rc ? rc : es_aggregate_apply(&es_bank_account_type, &e->a, ev);
 }
 
+/* es_aggregate_apply upcasts, so events come as stored. */
 int es__bank_balances_options(es_projection_options *o)
 {
-	static const char *const prefixes[] = { STREAM_PREFIX };
-	*o = (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
-	o->name = ES_BANK_BALANCES;
-	o->handler = on_event;
+	es__bank_model_options(o, ES_BANK_BALANCES, on_event);
 	o->batch_begin = batch_begin;
 	o->batch_end = batch_end;
-	o->stream_prefixes = prefixes;
-	o->n_stream_prefixes = 1;
 	o->user_data = es_calloc(1, sizeof(batch_cache));
 	return o->user_data ? 0 : es_error_set(ES_ENOMEM, "the balances model: out of memory");
-}
-
-int es_bank_balances_catch_up(es_projection_stats *out, es_db *db)
-{
-	es_projection_options o;
-	int rc = es__bank_balances_options(&o);
-	if (rc == 0)
-		rc = es_projection_catch_up(out, db, &o);
-	es_free(o.user_data);
-	return rc;
 }
 
 int es_bank_balance_get(es_bank_account *out, es_read *rd, const char *account_id)

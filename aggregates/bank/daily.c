@@ -122,21 +122,9 @@ static int on_event(es_projection_ctx *ctx, const es_event *ev, void *user_data)
 
 int es__bank_daily_options(es_projection_options *o)
 {
-	static const char *const prefixes[] = { "account-" };
-	*o = (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
-	o->name = ES_BANK_DAILY;
-	o->handler = on_event;
-	o->stream_prefixes = prefixes;
-	o->n_stream_prefixes = 1;
+	es__bank_model_options(o, ES_BANK_DAILY, on_event);
 	o->upcast = es_bank_registry(); /* the handler reads today's schema */
 	return o->upcast ? 0 : es_error_set(ES_ENOMEM, "cannot build the bank's upcasters");
-}
-
-int es_bank_daily_catch_up(es_projection_stats *out, es_db *db)
-{
-	es_projection_options o;
-	int rc = es__bank_daily_options(&o);
-	return rc ? rc : es_projection_catch_up(out, db, &o);
 }
 
 typedef struct day_scan {

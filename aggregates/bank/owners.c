@@ -25,24 +25,12 @@ static int on_opened(es_projection_ctx *ctx, const es_event *ev, void *user_data
 
 int es__bank_owners_options(es_projection_options *o)
 {
-	static const char *const prefixes[] = { "account-" };
 	static const char *const types[] = { ES_BANK_ACCOUNT_OPENED };
-	*o = (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
-	o->name = ES_BANK_OWNERS;
-	o->handler = on_opened;
-	o->stream_prefixes = prefixes;
-	o->n_stream_prefixes = 1;
+	es__bank_model_options(o, ES_BANK_OWNERS, on_opened);
 	o->types = types;
 	o->n_types = 1;
 	o->upcast = es_bank_registry();
 	return o->upcast ? 0 : es_error_set(ES_ENOMEM, "cannot build the bank's upcasters");
-}
-
-int es_bank_owners_catch_up(es_projection_stats *out, es_db *db)
-{
-	es_projection_options o;
-	int rc = es__bank_owners_options(&o);
-	return rc ? rc : es_projection_catch_up(out, db, &o);
 }
 
 typedef struct owner_scan {

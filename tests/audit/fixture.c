@@ -3,7 +3,6 @@
  * purpose (see fixture.h).
  */
 #define _GNU_SOURCE
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -378,14 +377,3 @@ int es_audit_plain_lmdb(const char *dir)
 	return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-void fixture_remove_tree(const char *path)
-{
-	if (path && *path)
-		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}

@@ -46,8 +46,6 @@ extern const char *const fixture_damage_names[DAMAGE_COUNT];
 /* Damages the store in dir (closed) through the LMDB API. 0 or -1. */
 int es_audit_damage(const char *dir, fixture_damage kind);
 
-/* Removes a directory tree (rm -rf). */
-void fixture_remove_tree(const char *path);
 
 /* Makes dir an LMDB environment that is not an evstore store. 0 or -1. */
 int es_audit_plain_lmdb(const char *dir);

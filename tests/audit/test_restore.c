@@ -33,16 +33,13 @@ static char *dump(es_db *db)
 	return dump_with(db, &o);
 }
 
-/* A new empty store in a directory of its own, removed by remove_beside(). */
-static char beside[64];
-
+/* A new empty store in a temporary directory of its own (under the
+ * suite's, in $TMPDIR), removed by remove_beside(). */
 static es_db *open_beside(const char *name)
 {
-	char path[128];
+	char path[4096];
 	es_db *db;
-	snprintf(beside, sizeof beside, "/tmp/evstore-restore-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(beside));
-	snprintf(path, sizeof path, "%s/%s", beside, name);
+	snprintf(path, sizeof path, "%s/%s", es_test_tmpdir(), name);
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
 	o.nosync = 1;
 	ck_assert_es(es_db_open(&db, path, &o), 0);
@@ -51,8 +48,8 @@ static es_db *open_beside(const char *name)
 
 static void remove_beside(void)
 {
-	fixture_remove_tree(beside);
-	es_test_tmpdir_remove();
+	es_test_tmpdir_remove(); /* open_beside's */
+	es_test_tmpdir_remove(); /* the fixture's */
 }
 
 static int restore_text(es_db *db, const char *text, size_t len, size_t batch, es_restore_stats *st)

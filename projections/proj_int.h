@@ -29,8 +29,9 @@ int es__proj_check_name(const char *name, const char *fn);
 int es__proj_check_options(es_db *db, const es_projection_options *o);
 
 /* es_projection_catch_up once opts are checked (any name: rebuilds use
- * their reserved one). */
-int es__proj_catch_up(es_projection_stats *out, es_db *db, const es_projection_options *opts);
+ * their reserved one). Adds to *st's counts (a rebuild's rounds report
+ * progress as one run) and sets st->position. */
+int es__proj_catch_up(es_projection_stats *st, es_db *db, const es_projection_options *opts);
 
 /* The failure that stopped projection name at position (status.c): put in
  * the batch that commits the events before it, cleared by the next batch

@@ -227,12 +227,15 @@ int es_projection_catch_up(es_projection_stats *out, es_db *db, const es_project
 			*out = (es_projection_stats){ 0 };
 		return rc;
 	}
-	return es__proj_catch_up(out, db, opts);
+	es_projection_stats st = { 0 };
+	rc = es__proj_catch_up(&st, db, opts);
+	if (out)
+		*out = st;
+	return rc;
 }
 
-int es__proj_catch_up(es_projection_stats *out, es_db *db, const es_projection_options *opts)
+int es__proj_catch_up(es_projection_stats *st, es_db *db, const es_projection_options *opts)
 {
-	es_projection_stats st = { 0 };
 	int rc = 0;
 	batch b = { .db = db, .o = opts };
 	snprintf(b.checkpoint, sizeof b.checkpoint, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
@@ -242,12 +245,10 @@ int es__proj_catch_up(es_projection_stats *out, es_db *db, const es_projection_o
 	void *arena_buf = rc ? NULL : es_malloc(BATCH_ARENA);
 	es_arena_init(&b.arena, arena_buf, arena_buf ? BATCH_ARENA : 0);
 	if (rc == 0)
-		rc = run(&b, &st);
+		rc = run(&b, st);
 	es_arena_release(&b.arena);
 	es_free(arena_buf);
 	es_free(b.events);
-	if (out)
-		*out = st;
 	return rc;
 }
 

@@ -61,14 +61,9 @@ int es_projection_rebuild(es_projection_stats *out, es_db *db, const es_projecti
 	}
 	es_projection_options next = opts ? *opts : (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
 	next.name = s.next;
-	for (s.behind = true; rc == 0 && s.behind;) {
-		es_projection_stats round;
-		if ((rc = es__proj_catch_up(&round, db, &next)) == 0)
+	for (s.behind = true; rc == 0 && s.behind;)
+		if ((rc = es__proj_catch_up(&st, db, &next)) == 0)
 			rc = es__state_write(db, put_in_place, &s);
-		st.events += round.events;
-		st.batches += round.batches;
-		st.position = round.position;
-	}
 	if (out)
 		*out = st;
 	return rc;

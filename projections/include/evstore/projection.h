@@ -129,7 +129,8 @@ ES_EXTERN int es_projection_catch_up(es_projection_stats *out, es_db *db,
  * since its last batch (it catches up again until then). Queries see the
  * old model until that transaction and the new one after it: nothing lost
  * or applied twice across the swap. For a handler whose logic changed, or
- * a damaged model. opts->progress reports each batch of the rebuild.
+ * a damaged model. opts->progress reports each batch of the rebuild, with
+ * the counts of the whole rebuild so far.
  * @return as es_projection_catch_up(); a failed rebuild leaves the
  *   projection in use as it was.
  */

@@ -568,9 +568,10 @@ static int apply_batch(commit_state *cs, es_batch *b)
 		rc = write_snapshots(cs, b);
 	if (rc || cs->next_position == first_position)
 		return rc;
-	if ((rc = es__meta_put_u64(cs->txn, cs->db, "clock", cs->clock_hw)))
+	if ((rc = es__meta_put_u64(cs->txn, cs->db, "clock", cs->clock_hw)) ||
+	    (rc = es__meta_put_u64(cs->txn, cs->db, "next_position", cs->next_position)))
 		return rc;
-	return es__meta_put_u64(cs->txn, cs->db, "next_position", cs->next_position);
+	return es__commit_hooks_run(cs->db, cs->txn, cs->next_position - 1); /* inline projections */
 }
 
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *b)

@@ -421,6 +421,8 @@ static int env_open(es_db *db, const es_open_options *o)
 
 static void db_free(es_db *db)
 {
+	es__commit_hooks_free(db);
+	pthread_rwlock_destroy(&db->hooks.lock);
 	es__notify_close(db);
 	if (db->env)
 		mdb_env_close(db->env);
@@ -453,6 +455,7 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 	pthread_mutex_init(&db->gate.lock, NULL);
 	pthread_mutex_init(&db->group.lock, NULL);
 	pthread_cond_init(&db->gate.cond, NULL);
+	pthread_rwlock_init(&db->hooks.lock, NULL);
 	db->clock = opts->clock;
 	db->clock_user_data = opts->clock_user_data;
 	db->max_event_size = opts->max_event_size ? opts->max_event_size : ES_DEFAULT_MAX_EVENT_SIZE;

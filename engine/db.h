@@ -68,12 +68,27 @@ struct es_db {
 	bool has_checkpoints; /* false: a store made before them, opened read-only */
 	bool has_projections; /* likewise */
 	struct es_notify_page *notify; /* commit wake-ups (notify.c); NULL: waiters poll */
+	/* Commit hooks (hooks.c): run in every append's transaction. Appends
+	 * take the lock shared, es__commit_hook_add/remove exclusive. */
+	struct {
+		pthread_rwlock_t lock;
+		struct es__hook *list;
+	} hooks;
 	char *path;
+};
+
+/* A state transaction (projstate.c) over a write transaction. */
+struct es__state_txn {
+	es_db *db;
+	MDB_txn *txn;
 };
 
 struct es_read {
 	es_db *db;
 	MDB_txn *txn;
+	/* Over a write transaction (es__read_over): what it sees may be rolled
+	 * back, so no type name it reads enters the handle's cache. */
+	bool uncommitted;
 	uint64_t generation; /* bumped by es_read_renew; iterators re-seek on change */
 	/* Recently seen type names, direct-mapped by id: spares the fold path the
 	 * type cache's mutex. Names live until es_db_close, so renews keep them. */
@@ -152,6 +167,16 @@ void es__notify_close(es_db *db);
 /* Called once a commit is durable: wakes every waiter in every process. */
 void es__notify_commit(es_db *db);
 
+/* ---- read.c ---- */
+/* Calls fn with a read over write transaction txn (its uncommitted writes
+ * visible), valid during the call: for code already inside a transaction. */
+int es__read_over(es_db *db, MDB_txn *txn, int (*fn)(es_read *rd, void *user_data), void *user_data);
+
+/* ---- hooks.c ---- */
+/* Runs the handle's commit hooks in txn, whose appends took the log to head. */
+int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head);
+void es__commit_hooks_free(es_db *db);
+
 /* ---- append.c / group.c ---- */
 /* Applies a batch's appends and snapshots inside txn. */
 int es__batch_apply(es_db *db, MDB_txn *txn, es_batch *batch);
@@ -197,6 +222,10 @@ int es__type_lookup(MDB_txn *txn, es_db *db, const char *name, uint32_t *id);
 int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id);
 /* Name of a type id; the pointer lives until es_db_close. */
 int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name);
+/* The stored name of type id as txn sees it (not NUL-terminated): true if
+ * it has a valid one; else es__type_name_invalid sets the error. */
+bool es__type_name_stored(MDB_txn *txn, es_db *db, uint32_t id, MDB_val *v);
+int es__type_name_invalid(uint32_t id);
 
 /* ---- clock.c ---- */
 int es__uuidv7(uint8_t id[16], int64_t now_ns);

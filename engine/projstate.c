@@ -14,11 +14,6 @@
 
 #define KEY_MAX 511 /* LMDB's default key size limit */
 
-struct es__state_txn {
-	es_db *db;
-	MDB_txn *txn;
-};
-
 /* ns + NUL + key into buf; its length, or 0 when too long. */
 static size_t state_key(uint8_t *buf, const char *ns, const void *key, size_t klen)
 {

@@ -26,6 +26,7 @@ typedef struct read_handle {
 	es_read rd; /* first member: an es_read * made here is a read_handle * */
 	name_entry **buckets;
 	size_t n_buckets, count;
+	name_entry *type_names; /* an uncommitted read's copies, by type id */
 } read_handle;
 
 static void names_clear(read_handle *h)
@@ -38,6 +39,11 @@ static void names_clear(read_handle *h)
 	es_free(h->buckets);
 	h->buckets = NULL;
 	h->n_buckets = h->count = 0;
+	for (name_entry *e = h->type_names, *next; e; e = next) {
+		next = e->next;
+		es_free(e);
+	}
+	h->type_names = NULL;
 }
 
 static int names_grow(read_handle *h)
@@ -106,6 +112,14 @@ int es_read_begin(es_read **out, es_db *db)
 	return 0;
 }
 
+int es__read_over(es_db *db, MDB_txn *txn, int (*fn)(es_read *rd, void *user_data), void *user_data)
+{
+	read_handle h = { .rd = { .db = db, .txn = txn, .uncommitted = true } };
+	int rc = fn(&h.rd, user_data);
+	names_clear(&h);
+	return rc;
+}
+
 /* A fresh transaction rather than reset/renew: between the two, this process
  * holds no transaction, so a pending map growth can proceed. */
 int es_read_renew(es_read *rd)
@@ -128,6 +142,29 @@ void es_read_end(es_read *rd)
 	es_free(rd);
 }
 
+/* A type name for a read over a write transaction: copied for the read,
+ * since that transaction may abort and the id name another type later. */
+static int uncommitted_type_name(const char **out, read_handle *h, uint32_t id)
+{
+	name_entry *e = h->type_names;
+	while (e && e->id != id)
+		e = e->next;
+	if (!e) {
+		MDB_val v;
+		if (!es__type_name_stored(h->rd.txn, h->rd.db, id, &v))
+			return es__type_name_invalid(id);
+		if (!(e = es_malloc(sizeof *e + v.mv_size + 1)))
+			return es__error_set(ES_ENOMEM, "out of memory copying a type name");
+		e->id = id;
+		memcpy(e->name, v.mv_data, v.mv_size);
+		e->name[v.mv_size] = 0;
+		e->next = h->type_names;
+		h->type_names = e;
+	}
+	*out = e->name;
+	return 0;
+}
+
 static int type_name(const char **out, es_read *rd, uint32_t id)
 {
 	unsigned int slot = id & 7u;
@@ -135,7 +172,8 @@ static int type_name(const char **out, es_read *rd, uint32_t id)
 		*out = rd->types[slot].name;
 		return 0;
 	}
-	int rc = es__type_name(rd->txn, rd->db, id, out);
+	int rc = rd->uncommitted ? uncommitted_type_name(out, (read_handle *)rd, id)
+	                         : es__type_name(rd->txn, rd->db, id, out);
 	if (rc == 0) {
 		rd->types[slot].id = id;
 		rd->types[slot].name = *out;

@@ -74,6 +74,20 @@ static int cache_grow(es_type_cache *tc, uint32_t id)
 	return 0;
 }
 
+bool es__type_name_stored(MDB_txn *txn, es_db *db, uint32_t id, MDB_val *v)
+{
+	uint8_t key[4];
+	es__put_be32(key, id);
+	MDB_val k = { 4, key };
+	return mdb_get(txn, db->dbi.type_names, &k, v) == 0 && v->mv_size > 0 &&
+	       v->mv_size <= ES_TYPE_NAME_MAX;
+}
+
+int es__type_name_invalid(uint32_t id)
+{
+	return es__error_set(ES_ECORRUPT, "event type id %u has no valid name", id);
+}
+
 /* Committed type names never change, so whatever a transaction sees may be
  * cached for the life of the handle. */
 int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
@@ -85,11 +99,8 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 		pthread_mutex_unlock(&tc->lock);
 		return 0;
 	}
-	uint8_t key[4];
-	es__put_be32(key, id);
-	MDB_val k = { 4, key }, v;
-	int rc = mdb_get(txn, db->dbi.type_names, &k, &v);
-	bool valid = rc == 0 && v.mv_size > 0 && v.mv_size <= ES_TYPE_NAME_MAX;
+	MDB_val v;
+	bool valid = es__type_name_stored(txn, db, id, &v);
 	char *copy = valid ? es__strndup(v.mv_data, v.mv_size) : NULL;
 	if (copy && cache_grow(tc, id) == 0) {
 		tc->names[id] = copy;
@@ -103,5 +114,5 @@ int es__type_name(MDB_txn *txn, es_db *db, uint32_t id, const char **name)
 	 * is out of memory, not corruption. */
 	if (valid)
 		return es__error_set(ES_ENOMEM, "out of memory caching a type name");
-	return es__error_set(ES_ECORRUPT, "event type id %u has no valid name", id);
+	return es__type_name_invalid(id);
 }

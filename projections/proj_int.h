@@ -24,9 +24,16 @@
 /* A batch found the projection moved on since its read (internal). */
 #define ES__PROJ_MOVED (-1100)
 
-/* 0, or ES_EINVAL naming what is wrong. */
+/* 0, or ES_EINVAL naming what is wrong (fn: the caller's name). Options
+ * may not name a projection with a 0x1f byte (rebuilds' reserved names). */
 int es__proj_check_name(const char *name, const char *fn);
-int es__proj_check_options(es_db *db, const es_projection_options *o);
+int es__proj_check_options(es_db *db, const es_projection_options *o, const char *fn);
+
+/* What a handler writes through (see evstore/projection.h). */
+struct es_projection_ctx {
+	es__state_txn *t;
+	const char *name;
+};
 
 /* es_projection_catch_up once opts are checked (any name: rebuilds use
  * their reserved one). Adds to *st's counts (a rebuild's rounds report

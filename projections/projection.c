@@ -92,11 +92,6 @@ static int collect(batch *b, es_subscription *sub, bool *done)
 	return 0;
 }
 
-struct es_projection_ctx {
-	es__state_txn *t;
-	const char *name;
-};
-
 /* Is the projection still where the batch was read from? Its read may be
  * older than the newest commit: a writer killed in its commit leaves a
  * transaction readers see only once the next writer has recovered the
@@ -219,9 +214,7 @@ static int run(batch *b, es_projection_stats *st)
 
 int es_projection_catch_up(es_projection_stats *out, es_db *db, const es_projection_options *opts)
 {
-	int rc = es__proj_check_options(db, opts);
-	if (rc == 0 && strchr(opts->name, '\x1f'))
-		rc = es_error_set(ES_EINVAL, "es_projection_catch_up: projection names with a 0x1f byte are reserved");
+	int rc = es__proj_check_options(db, opts, "es_projection_catch_up");
 	if (rc) {
 		if (out)
 			*out = (es_projection_stats){ 0 };

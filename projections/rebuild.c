@@ -49,10 +49,8 @@ static int put_in_place(es__state_txn *t, void *user_data)
 int es_projection_rebuild(es_projection_stats *out, es_db *db, const es_projection_options *opts)
 {
 	es_projection_stats st = { 0 };
-	int rc = es__proj_check_options(db, opts);
+	int rc = es__proj_check_options(db, opts, "es_projection_rebuild");
 	swap s = { .name = opts ? opts->name : NULL };
-	if (rc == 0 && strchr(opts->name, '\x1f'))
-		rc = es_error_set(ES_EINVAL, "es_projection_rebuild: projection names with a 0x1f byte are reserved");
 	if (rc == 0) {
 		snprintf(s.next, sizeof s.next, "%s%s", opts->name, ES__REBUILD_SUFFIX);
 		snprintf(s.live_cp, sizeof s.live_cp, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);

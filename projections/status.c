@@ -20,16 +20,18 @@ int es__proj_check_name(const char *name, const char *fn)
 	return 0;
 }
 
-int es__proj_check_options(es_db *db, const es_projection_options *o)
+int es__proj_check_options(es_db *db, const es_projection_options *o, const char *fn)
 {
 	if (!db || !o)
-		return es_error_set(ES_EINVAL, "es_projection_catch_up: db and opts are required");
+		return es_error_set(ES_EINVAL, "%s: db and opts are required", fn);
 	if (o->version != ES_PROJECTION_OPTIONS_VERSION)
-		return es_error_set(ES_EINVAL, "es_projection_catch_up: unknown options version %u", o->version);
+		return es_error_set(ES_EINVAL, "%s: unknown options version %u", fn, o->version);
 	if (!o->handler)
-		return es_error_set(ES_EINVAL, "es_projection_catch_up: projection '%s' has no handler",
-		                    o->name ? o->name : "");
-	return es__proj_check_name(o->name, "es_projection_catch_up");
+		return es_error_set(ES_EINVAL, "%s: projection '%s' has no handler", fn, o->name ? o->name : "");
+	int rc = es__proj_check_name(o->name, fn);
+	if (rc == 0 && strchr(o->name, '\x1f'))
+		rc = es_error_set(ES_EINVAL, "%s: projection names with a 0x1f byte are reserved", fn);
+	return rc;
 }
 
 int es__proj_failure_put(es__state_txn *t, const char *name, uint64_t position, int code,

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "es_alloc.h"
-#include "sub_int.h"
+#include "es_sub_filter.h"
 
 static int copy_strings(char ***out, const char *const *in, size_t n, const char *what)
 {

@@ -15,7 +15,7 @@
 #include "evstore/checkpoint.h"
 #include "es_engine_int.h"
 #include "es_options.h"
-#include "sub_int.h"
+#include "es_sub_filter.h"
 
 #define DEFAULT_CHUNK 1024
 #define DEFAULT_PROGRESS_EVERY 4096

@@ -113,6 +113,25 @@ typedef int (*es__state_each_fn)(const void *key, size_t klen, const void *val, 
 int es__state_scan(es_read *rd, const char *ns, const void *prefix, size_t plen,
                    es__state_each_fn fn, void *user_data);
 
+/* ---- commit hooks (hooks.c), for inline projections ----
+ * A hook runs inside every transaction of this handle that appends events
+ * (group commits included), after they are written: rd reads that
+ * transaction, its own writes included, and t writes state and checkpoints
+ * in it; head is the log head after the append. A non-zero return fails
+ * the append (in a group, that request alone) with the hook's code and
+ * message, and its writes roll back with it. A hook may run more than once
+ * for the same events (a group is redone when one of its requests fails).
+ * It must not append, commit or wait for another transaction. */
+typedef int (*es__commit_hook_fn)(es__state_txn *t, es_read *rd, uint64_t head, void *user_data);
+/* Adds a hook under name (copied), run after those added before it;
+ * release(user_data), if given, runs when it is removed or the handle
+ * closes, and not if this fails. 0, ES_EINVAL (the name is taken on this
+ * handle), ES_EREADONLY, ES_ENOMEM. */
+int es__commit_hook_add(es_db *db, const char *name, es__commit_hook_fn fn, void (*release)(void *),
+                        void *user_data);
+/* Waits for appends running the hook to finish. 0 or ES_ENOTFOUND. */
+int es__commit_hook_remove(es_db *db, const char *name);
+
 /* ---- commit wake-ups (notify.c), for subscriptions ---- */
 #define ES__NOTIFY_POLL_MS 10 /* how often waiters look without a notify file */
 /* The commit counter: read it before looking at the log, then wait on it. */

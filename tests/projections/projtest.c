@@ -69,15 +69,21 @@ es_projection_options pt_options(pt_counter *c, const char *name)
 	return o;
 }
 
+uint64_t pt_count_in(es_read *rd, const char *name, const char *stream)
+{
+	const void *v;
+	size_t len;
+	int rc = es_projection_query(&v, &len, rd, name, stream, strlen(stream));
+	if (rc != ES_ENOTFOUND)
+		ck_assert_es(rc, 0);
+	return rc == 0 ? le64(v) : 0;
+}
+
 uint64_t pt_count(es_db *db, const char *name, const char *stream)
 {
 	es_read *rd;
-	const void *v;
-	size_t len;
 	ck_assert_es(es_read_begin(&rd, db), 0);
-	int rc = es_projection_query(&v, &len, rd, name, stream, strlen(stream));
-	uint64_t n = rc == 0 ? le64(v) : 0;
+	uint64_t n = pt_count_in(rd, name, stream);
 	es_read_end(rd);
-	ck_assert_msg(rc == 0 || rc == ES_ENOTFOUND, "query: %s", es_error_last()->message);
 	return n;
 }

@@ -23,7 +23,9 @@ typedef struct pt_counter {
 } pt_counter;
 int pt_count_handler(es_projection_ctx *ctx, const es_event *ev, void *user_data);
 es_projection_options pt_options(pt_counter *c, const char *name);
-/* The count the projection holds for stream (0 if none). */
+/* The count the projection holds for stream (0 if none), in a read of its
+ * own or in rd. */
 uint64_t pt_count(es_db *db, const char *name, const char *stream);
+uint64_t pt_count_in(es_read *rd, const char *name, const char *stream);
 
 #endif

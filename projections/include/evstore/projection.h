@@ -122,6 +122,40 @@ ES_EXTERN int es_projection_catch_up(es_projection_stats *out, es_db *db,
                                      const es_projection_options *opts);
 
 /**
+ * Run a projection inline on this handle: its handler runs inside the
+ * transaction of every append made through db (es_stream_append,
+ * es_batch_commit, group commits, imports), after the append's events are
+ * written, and its state and position commit with them. A read never sees
+ * events the model does not include yet, as far as the appends come through
+ * handles that run it. The handler's error fails that append with the
+ * handler's code and a message naming the projection and the event, and
+ * nothing of the append is written (in a group commit, the other requests
+ * commit). Events that came through a handle or process without the
+ * projection are applied by the next append that has it (in its
+ * transaction), or by es_projection_catch_up.
+ *
+ * First catches the projection up in batches, as es_projection_catch_up.
+ * opts and its strings are copied; user_data, upcast and what the handler
+ * uses must stay valid until es_projection_inline_remove or es_db_close.
+ * batch_begin and batch_end are called around each append's events;
+ * progress is not used. The handler may be called again for the same
+ * events when their transaction is redone (one request of a group failed):
+ * keep only what it writes through ctx. It must not append, begin a read,
+ * or wait for another thread's append: it runs holding the write lock.
+ * @return 0; ES_EINVAL (bad options, or the name is already inline on
+ *   db); ES_EREADONLY; or the catch-up's errors (nothing is added then).
+ */
+ES_EXTERN int es_projection_inline_add(es_db *db, const es_projection_options *opts);
+
+/**
+ * Stop running projection name inline on db: appends already running it
+ * finish first. Its model stays where it is (es_projection_catch_up goes on
+ * from there).
+ * @return 0, ES_ENOTFOUND (not inline on db), ES_EINVAL.
+ */
+ES_EXTERN int es_projection_inline_remove(es_db *db, const char *name);
+
+/**
  * Rebuild a projection from the start beside the one in use (blue/green):
  * under a temporary name (the projection's name + "\x1f" + "rebuild"; names
  * with a \x1f byte are reserved), caught up to the log head, then put in

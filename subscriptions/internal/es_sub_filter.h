@@ -1,10 +1,10 @@
 /*
- * sub_int.h - the subscriptions module's private definitions: the filter
- * a subscription applies (filter.c) and the subscription itself
- * (subscription.c).
+ * es_sub_filter.h - the filter a subscription applies (filter.c), for
+ * sibling modules that read the log themselves (inline projections). Not
+ * installed, not exported.
  */
-#ifndef ES_SUB_INT_H
-#define ES_SUB_INT_H
+#ifndef ES_SUB_FILTER_H
+#define ES_SUB_FILTER_H
 
 #include <stdbool.h>
 

@@ -24,12 +24,19 @@ typedef struct inline_proj {
 	unsigned char arena_buf[ARENA_BYTES];
 } inline_proj;
 
-static void inline_free(void *user_data)
+/* Frees p; with the caller's user_data once p is in place (owned). */
+static void inline_drop(inline_proj *p, bool owned)
 {
-	inline_proj *p = user_data;
+	if (owned && p->o.user_data_free)
+		p->o.user_data_free(p->o.user_data);
 	es__sub_filter_free(&p->filter);
 	es_arena_release(&p->arena);
 	es_free(p);
+}
+
+static void inline_release(void *user_data)
+{
+	inline_drop(user_data, true);
 }
 
 /* The handler's error, with where it happened in front. */
@@ -118,17 +125,18 @@ int es_projection_inline_add(es_db *db, const es_projection_options *opts)
 	/* Caught up in batches first, so no append carries the whole history;
 	 * then once more, for what was appended before the hook was in place. */
 	if ((rc = es__proj_catch_up(&st, db, &p->o))) {
-		inline_free(p);
+		inline_drop(p, false);
 		return rc;
 	}
-	if ((rc = es__commit_hook_add(db, p->checkpoint, run_inline, inline_free, p))) {
+	if ((rc = es__commit_hook_add(db, p->checkpoint, run_inline, inline_release, p))) {
 		if (rc == ES_EINVAL)
 			rc = es_error_set(rc, "es_projection_inline_add: projection '%s' is already inline on "
 			                  "this handle", p->name);
-		inline_free(p);
-	}
-	else if ((rc = es__proj_catch_up(&st, db, &p->o)))
+		inline_drop(p, false);
+	} else if ((rc = es__proj_catch_up(&st, db, &p->o))) {
+		p->o.user_data_free = NULL; /* the caller keeps user_data when this fails */
 		es__commit_hook_remove(db, p->checkpoint);
+	}
 	return rc;
 }
 

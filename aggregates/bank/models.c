@@ -2,7 +2,7 @@
  * models.c - what the bank's read models (balances.c, daily.c, owners.c)
  * share: the options every one starts from, and running one, to catch it
  * up or rebuild it (es_projection_rebuild, blue/green) by name, with the
- * options its file gives.
+ * options its file gives, or all of them inline on a handle.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -20,6 +20,16 @@ void es__bank_model_options(es_projection_options *o, const char *name, es_proje
 }
 
 typedef int (*options_fn)(es_projection_options *o);
+
+static const struct {
+	const char *name;
+	options_fn options;
+} models[] = {
+	{ ES_BANK_BALANCES, es__bank_balances_options },
+	{ ES_BANK_DAILY, es__bank_daily_options },
+	{ ES_BANK_OWNERS, es__bank_owners_options },
+};
+#define N_MODELS (sizeof models / sizeof models[0])
 
 /* Catches the model up, or rebuilds it; frees what its options made. */
 static int run(es_projection_stats *out, es_db *db, options_fn options, bool rebuild,
@@ -55,17 +65,27 @@ int es_bank_projection_rebuild(es_projection_stats *out, es_db *db, const char *
                                void (*progress)(const es_projection_stats *st, uint64_t head, void *user_data),
                                void *user_data)
 {
-	static const struct {
-		const char *name;
-		options_fn options;
-	} models[] = {
-		{ ES_BANK_BALANCES, es__bank_balances_options },
-		{ ES_BANK_DAILY, es__bank_daily_options },
-		{ ES_BANK_OWNERS, es__bank_owners_options },
-	};
-	for (size_t i = 0; name && i < sizeof models / sizeof models[0]; i++)
+	for (size_t i = 0; name && i < N_MODELS; i++)
 		if (strcmp(name, models[i].name) == 0)
 			return run(out, db, models[i].options, true, progress, user_data);
 	return es_error_set(ES_EINVAL, "no bank read model named '%s' (there are %s, %s and %s)",
 	                    name ? name : "", ES_BANK_BALANCES, ES_BANK_DAILY, ES_BANK_OWNERS);
+}
+
+int es_bank_read_models_inline(es_db *db)
+{
+	for (size_t i = 0; i < N_MODELS; i++) {
+		es_projection_options o;
+		int rc = models[i].options(&o);
+		o.user_data_free = es_free;
+		if (rc == 0)
+			rc = es_projection_inline_add(db, &o);
+		if (rc) {
+			es_free(o.user_data);
+			while (i--)
+				es_projection_inline_remove(db, models[i].name);
+			return rc;
+		}
+	}
+	return 0;
 }

@@ -3,7 +3,9 @@
  * several writer threads, move money between a few accounts with random
  * transfers, retrying on version conflicts. Reader threads in each process
  * check, in every read transaction, that the total is what it was at the
- * start and that no balance is below its overdraft limit; and they travel in
+ * start, that no balance is below its overdraft limit, and that the balances
+ * read model (inline in every process) agrees with each account's events in
+ * the same read; and they travel in
  * time, to the moment of a random committed batch or just before it, where
  * the total must hold too (a batch is atomic in time). Afterwards the store
  * holds exactly the acknowledged transfers and passes es_check.
@@ -150,6 +152,14 @@ static int64_t j_total(j_proc *p, es_read *rd, int64_t t)
 			          es_error_last()->message);
 			return J_TOTAL;
 		}
+		es_bank_account model;
+		if (t == INT64_MAX && (rc = es_bank_balance_get(&model, rd, id)) != 0)
+			j_problem(p, &p->report.errors, "balances model for %s: %s", id, es_error_last()->message);
+		else if (t == INT64_MAX && (model.balance != a.balance || model.deposited != a.deposited ||
+		                            model.withdrawn != a.withdrawn))
+			j_problem(p, &p->report.violations, "%s: the balances model has %lld (deposited %lld), "
+			          "the events %lld (deposited %lld)", id, (long long)model.balance,
+			          (long long)model.deposited, (long long)a.balance, (long long)a.deposited);
 		if (a.balance < -j_overdraft[i])
 			j_problem(p, &p->report.violations, "%s: balance %lld below its overdraft limit %lld "
 			          "(as of %lld)", id, (long long)a.balance, (long long)j_overdraft[i], (long long)t);
@@ -239,7 +249,7 @@ static int j_process(void *arg, int fd)
 	o.nosync = 1;
 	pthread_mutex_init(&p->lock, NULL);
 	atomic_store(&p->writers_left, J_WRITERS);
-	if (es_db_open(&p->db, rt_store_path(), &o) != 0)
+	if (es_db_open(&p->db, rt_store_path(), &o) != 0 || es_bank_read_models_inline(p->db) != 0)
 		return 3;
 	for (int i = 0; i < J_WRITERS + J_READERS; i++) {
 		threads[i] = (j_thread){ p, 0x9e3779b97f4a7c15ull * (uint64_t)(p->seed * 16 + (unsigned)i + 1), 0 };

@@ -95,6 +95,9 @@ typedef struct es_projection_options {
 	 * and the log head (for a progress display). */
 	void (*progress)(const es_projection_stats *st, uint64_t head, void *user_data);
 	void *progress_user_data;
+	/** NULL, or called with user_data when an inline projection is removed
+	 * or its handle closes (es_projection_inline_add); nothing else calls it. */
+	void (*user_data_free)(void *user_data);
 } es_projection_options;
 
 #define ES_PROJECTION_OPTIONS_INIT { .version = ES_PROJECTION_OPTIONS_VERSION }
@@ -136,7 +139,8 @@ ES_EXTERN int es_projection_catch_up(es_projection_stats *out, es_db *db,
  *
  * First catches the projection up in batches, as es_projection_catch_up.
  * opts and its strings are copied; user_data, upcast and what the handler
- * uses must stay valid until es_projection_inline_remove or es_db_close.
+ * uses must stay valid until es_projection_inline_remove or es_db_close,
+ * which call opts->user_data_free (if set; not when this fails).
  * batch_begin and batch_end are called around each append's events;
  * progress is not used. The handler may be called again for the same
  * events when their transaction is redone (one request of a group failed):

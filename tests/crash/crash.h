@@ -32,7 +32,9 @@
 #define CR_WORKER_PROBE 0xFFu
 
 enum cr_phase { CR_INTENT = 1, CR_ACK = 2, CR_FAIL = 3 };
-enum cr_op { CR_RAW = 1, CR_BATCH, CR_DEPOSIT, CR_WITHDRAW, CR_TRANSFER };
+/* CR_PROJECT: a catch-up of the bank's read models; only its failure is
+ * reported (it has no intent: it changes no events). */
+enum cr_op { CR_RAW = 1, CR_BATCH, CR_DEPOSIT, CR_WITHDRAW, CR_TRANSFER, CR_PROJECT };
 
 typedef struct cr_part {
 	char stream[24];
@@ -90,6 +92,7 @@ typedef struct cr_workload_opts {
 	size_t map_size;       /* 0: the default; small, the map grows during the run */
 	int commands_only;     /* only bank commands: accounts cross their snapshot interval sooner */
 	uint32_t filler_min;   /* raw events carry at least this many filler bytes */
+	int inline_models;     /* the bank's read models run inline (es_bank_read_models_inline) */
 } cr_workload_opts;
 
 /* Runs a workload as cr_child_run does; never returns. */

@@ -403,7 +403,26 @@ static void check_snapshots(scan *s, const char *id, const int64_t *vers, size_t
 	}
 }
 
-/* Folds account i naively, compares loads, returns its balance. */
+/* The balances model (caught up by check_models) agrees with the fold. */
+static void check_model_account(scan *s, const char *id, const es_bank_account *naive)
+{
+	es_read *rd;
+	es_bank_account m;
+	int rc = es_read_begin(&rd, s->db);
+	if (rc == 0) {
+		rc = es_bank_balance_get(&m, rd, id);
+		es_read_end(rd);
+	}
+	if (rc)
+		problem(s, "account %s in the balances model: %s: %s", id, es_strerror(rc), es_error_last()->message);
+	else if (!same_account(&m, naive))
+		problem(s, "account %s: the balances model has %lld (deposited %lld, withdrawn %lld), the events "
+		        "%lld (%lld, %lld)", id, (long long)m.balance, (long long)m.deposited,
+		        (long long)m.withdrawn, (long long)naive->balance, (long long)naive->deposited,
+		        (long long)naive->withdrawn);
+}
+
+/* Folds account i naively, compares loads and the model, returns its balance. */
 static int64_t check_account(scan *s, unsigned i, cr_stats *st)
 {
 	char id[16], stream[32];
@@ -426,6 +445,8 @@ static int64_t check_account(scan *s, unsigned i, cr_stats *st)
 	if (rc == 0 && (rc = es_bank_account_load(&loaded, &info, s->db, id)) == 0 && !same_account(&naive, &loaded))
 		problem(s, "account %s: load gives balance %lld, the naive fold %lld", id,
 		        (long long)loaded.balance, (long long)naive.balance);
+	if (rc == 0)
+		check_model_account(s, id, &naive);
 	if (rc)
 		problem(s, "account %s: %s: %s", id, es_strerror(rc), es_error_last()->message);
 	else if (naive.balance < -naive.overdraft_limit)
@@ -437,9 +458,51 @@ static int64_t check_account(scan *s, unsigned i, cr_stats *st)
 	return rc ? 0 : naive.balance;
 }
 
+static int add_net(const es_bank_day *day, void *user_data)
+{
+	*(int64_t *)user_data += day->net;
+	return 0;
+}
+
+static int count_owned(const char *account_id, void *user_data)
+{
+	(void)account_id;
+	++*(unsigned *)user_data;
+	return 0;
+}
+
+/* The read models, caught up after the kill (the child ran catch-ups, and
+ * in even cycles the models inline): the daily totals' net is what came in
+ * and went out, the owner index holds every open account; the balances
+ * model is checked per account (check_model_account). */
+static void check_models(scan *s)
+{
+	es_read *rd;
+	int64_t net = 0;
+	unsigned owned = 0, opened = 0;
+	int rc = es_bank_balances_catch_up(NULL, s->db);
+	if (rc == 0)
+		rc = es_bank_daily_catch_up(NULL, s->db);
+	if (rc == 0)
+		rc = es_bank_owners_catch_up(NULL, s->db);
+	if (rc == 0 && (rc = es_read_begin(&rd, s->db)) == 0) {
+		if ((rc = es_bank_daily_each(rd, INT64_MIN, INT64_MAX, add_net, &net)) == 0)
+			rc = es_bank_accounts_of(rd, "Crash Test", count_owned, &owned);
+		es_read_end(rd);
+	}
+	for (unsigned i = 0; i < CR_ACCOUNTS; i++)
+		opened += s->opened[i] == 1;
+	if (rc)
+		problem(s, "the bank's read models: %s: %s", es_strerror(rc), es_error_last()->message);
+	else if (net != s->external || owned != opened)
+		problem(s, "the daily totals' net is %lld and the owner index holds %u accounts; the events say "
+		        "%lld and %u", (long long)net, owned, (long long)s->external, opened);
+}
+
 static void check_bank(scan *s, cr_stats *st)
 {
 	int64_t total = 0;
+	check_models(s);
 	for (unsigned i = 0; i < CR_ACCOUNTS; i++) {
 		if (s->lg->setup_partial && s->opened[i] == 0)
 			continue; /* a cut before this account was opened */

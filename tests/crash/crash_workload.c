@@ -4,8 +4,10 @@
  * process. Operations: single-stream raw appends, raw batches over several
  * streams, and bank deposits, withdrawals and transfers (whose appends cross
  * the account snapshot interval now and then, so snapshots are written in
- * the same transaction). The threads commit at once, so their batches are
- * group-committed.
+ * the same transaction), and catch-ups of the bank's read models, which may
+ * also run inline, in every append's transaction (in the crash campaign's
+ * even cycles).
+ * The threads commit at once, so their batches are group-committed.
  *
  * Before each call the thread sends an intent record; only after the call
  * returned 0 does it send the acknowledgement. A kill between the commit
@@ -185,6 +187,21 @@ static void op_command(cr_worker *w, int op)
 		send_fail(w->child, &r, rc);
 }
 
+/* A kill in a catch-up's batch must neither lose nor repeat an event in
+ * the models: the verifier compares them with the events. */
+static void op_project(cr_worker *w)
+{
+	int rc = es_bank_balances_catch_up(NULL, w->child->db);
+	if (rc == 0)
+		rc = es_bank_daily_catch_up(NULL, w->child->db);
+	if (rc == 0)
+		rc = es_bank_owners_catch_up(NULL, w->child->db);
+	if (rc) {
+		cr_record r = new_op(w, CR_PROJECT);
+		send_fail(w->child, &r, rc);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	cr_worker *w = arg;
@@ -199,8 +216,10 @@ static void *worker_main(void *arg)
 			op_command(w, CR_TRANSFER);
 		else if (r < 88)
 			op_command(w, CR_DEPOSIT);
-		else
+		else if (r < 97)
 			op_command(w, CR_WITHDRAW);
+		else
+			op_project(w);
 	}
 	return NULL;
 }
@@ -230,7 +249,7 @@ void cr_child_run(const char *dir, uint64_t cycle, uint64_t seed, int threads, i
                   int fd)
 {
 	cr_workload_opts wo = { .dir = dir, .cycle = cycle, .seed = seed, .threads = threads,
-	                        .nosync = nosync, .ops = ops, .fd = fd };
+	                        .nosync = nosync, .ops = ops, .fd = fd, .inline_models = cycle % 2 == 0 };
 	cr_workload_run(&wo);
 }
 
@@ -242,6 +261,8 @@ void cr_workload_run(const cr_workload_opts *wo)
 	o.nosync = wo->nosync;
 	o.map_size = wo->map_size;
 	int rc = es_db_open(&c.db, wo->dir, &o);
+	if (rc == 0 && wo->inline_models)
+		rc = es_bank_read_models_inline(c.db);
 	if (rc) {
 		cr_record r;
 		memset(&r, 0, sizeof r);

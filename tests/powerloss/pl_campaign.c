@@ -47,8 +47,8 @@
 #define SHOWN_FAILURES 8
 #define CHECK_CYCLE 99 /* the verifier's probe op ids: after every workload's */
 
-static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "readers", "load",
-	                                        "migrate" };
+static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "readers",
+	                                        "models", "load", "migrate" };
 #define N_ALL_KINDS (sizeof all_kinds / sizeof all_kinds[0])
 
 typedef struct kind {
@@ -588,8 +588,8 @@ static int add_kinds(campaign *c, const char *list)
 int main(int argc, char **argv)
 {
 	static campaign c;
-	const char *work = NULL, *kinds = "appends,snapshots,group,procs,growth,readers,load,migrate", *save = NULL,
-	           *kept = NULL;
+	const char *work = NULL, *save = NULL, *kept = NULL,
+	           *kinds = "appends,snapshots,group,procs,growth,readers,models,load,migrate";
 	int replay = 0;
 	uint64_t replay_state = 0;
 	c.states = 600;

@@ -45,6 +45,8 @@ static const workload workloads[] = {
 	{ "growth", 1, 0, { .threads = 2, .ops = 60, .map_size = 256 << 10, .filler_min = 3000 } },
 	/* another process notes each log head it reads: a cut must keep it */
 	{ "readers", 1, 1, { .threads = 3, .ops = 20 } },
+	/* the bank's read models inline in every commit, and caught up too */
+	{ "models", 1, 0, { .threads = 3, .ops = 30, .inline_models = 1 } },
 };
 
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])

@@ -31,6 +31,12 @@ static const struct {
 };
 #define N_MODELS (sizeof models / sizeof models[0])
 
+static int unknown_model(const char *name)
+{
+	return es_error_set(ES_EINVAL, "no bank read model named '%s' (there are %s, %s and %s)",
+	                    name ? name : "", ES_BANK_BALANCES, ES_BANK_DAILY, ES_BANK_OWNERS);
+}
+
 /* Catches the model up, or rebuilds it; frees what its options made. */
 static int run(es_projection_stats *out, es_db *db, options_fn options, bool rebuild,
                void (*progress)(const es_projection_stats *st, uint64_t head, void *user_data),
@@ -68,24 +74,33 @@ int es_bank_projection_rebuild(es_projection_stats *out, es_db *db, const char *
 	for (size_t i = 0; name && i < N_MODELS; i++)
 		if (strcmp(name, models[i].name) == 0)
 			return run(out, db, models[i].options, true, progress, user_data);
-	return es_error_set(ES_EINVAL, "no bank read model named '%s' (there are %s, %s and %s)",
-	                    name ? name : "", ES_BANK_BALANCES, ES_BANK_DAILY, ES_BANK_OWNERS);
+	return unknown_model(name);
 }
 
-int es_bank_read_models_inline(es_db *db)
+static int model_inline(es_db *db, options_fn options)
 {
+	es_projection_options o;
+	int rc = options(&o);
+	o.user_data_free = es_free;
+	if (rc == 0)
+		rc = es_projection_inline_add(db, &o);
+	if (rc)
+		es_free(o.user_data);
+	return rc;
+}
+
+int es_bank_read_model_inline(es_db *db, const char *name)
+{
+	bool any = false;
 	for (size_t i = 0; i < N_MODELS; i++) {
-		es_projection_options o;
-		int rc = models[i].options(&o);
-		o.user_data_free = es_free;
-		if (rc == 0)
-			rc = es_projection_inline_add(db, &o);
-		if (rc) {
-			es_free(o.user_data);
-			while (i--)
-				es_projection_inline_remove(db, models[i].name);
+		if (name && strcmp(name, models[i].name) != 0)
+			continue;
+		any = true;
+		int rc = model_inline(db, models[i].options);
+		while (rc && !name && i--) /* all three or none */
+			es_projection_inline_remove(db, models[i].name);
+		if (rc)
 			return rc;
-		}
 	}
-	return 0;
+	return any ? 0 : unknown_model(name);
 }

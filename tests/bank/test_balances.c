@@ -92,6 +92,41 @@ START_TEST(model_equals_loads)
 }
 END_TEST
 
+/* Inline, the model needs no catch-up: after every command it equals the
+ * loads, and it is never behind. */
+START_TEST(inline_model_is_never_behind)
+{
+	uint64_t rng = 0x1e1e;
+	bt_open("acct-0", "USD", 0);
+	ck_assert_es(es_bank_read_model_inline(bt_db, ES_BANK_BALANCES), 0);
+	for (int i = 1; i < ACCOUNTS; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "acct-%d", i);
+		bt_open(id, "EUR", 500);
+	}
+	for (int round = 0; round < 5; round++) {
+		random_commands(&rng, 40);
+		assert_model_matches();
+		es_read *rd;
+		es_projection_status s;
+		ck_assert_es(es_read_begin(&rd, bt_db), 0);
+		ck_assert_es(es_projection_status_get(&s, rd, ES_BANK_BALANCES), 0);
+		ck_assert_uint_eq(s.behind, 0);
+		ck_assert_es(es_projection_status_get(&s, rd, ES_BANK_DAILY), ES_ENOTFOUND); /* only the one named */
+		es_read_end(rd);
+	}
+	ck_assert_es(es_bank_read_model_inline(bt_db, ES_BANK_BALANCES), ES_EINVAL); /* already inline */
+	ck_assert_es(es_bank_read_model_inline(bt_db, "bank-nothing"), ES_EINVAL);
+	bt_assert_msg_has("no bank read model named 'bank-nothing'");
+	ck_assert_es(es_bank_read_model_inline(bt_db, NULL), ES_EINVAL); /* balances is taken: none added */
+	es_read *rd;
+	es_projection_status s;
+	ck_assert_es(es_read_begin(&rd, bt_db), 0);
+	ck_assert_es(es_projection_status_get(&s, rd, ES_BANK_DAILY), ES_ENOTFOUND);
+	es_read_end(rd);
+}
+END_TEST
+
 typedef struct day_sums {
 	int64_t net, transferred, days;
 } day_sums;
@@ -166,6 +201,7 @@ TCase *es_tc_balances(void)
 	TCase *tc = tcase_create("balances");
 	tcase_add_checked_fixture(tc, bt_setup, bt_teardown);
 	tcase_add_test(tc, model_equals_loads);
+	tcase_add_test(tc, inline_model_is_never_behind);
 	tcase_add_test(tc, daily_totals_add_up);
 	tcase_add_test(tc, owner_index);
 	return tc;

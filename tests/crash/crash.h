@@ -92,7 +92,7 @@ typedef struct cr_workload_opts {
 	size_t map_size;       /* 0: the default; small, the map grows during the run */
 	int commands_only;     /* only bank commands: accounts cross their snapshot interval sooner */
 	uint32_t filler_min;   /* raw events carry at least this many filler bytes */
-	int inline_models;     /* the bank's read models run inline (es_bank_read_models_inline) */
+	int inline_models;     /* the bank's read models run inline (es_bank_read_model_inline) */
 } cr_workload_opts;
 
 /* Runs a workload as cr_child_run does; never returns. */

@@ -262,7 +262,7 @@ void cr_workload_run(const cr_workload_opts *wo)
 	o.map_size = wo->map_size;
 	int rc = es_db_open(&c.db, wo->dir, &o);
 	if (rc == 0 && wo->inline_models)
-		rc = es_bank_read_models_inline(c.db);
+		rc = es_bank_read_model_inline(c.db, NULL);
 	if (rc) {
 		cr_record r;
 		memset(&r, 0, sizeof r);

@@ -249,7 +249,7 @@ static int j_process(void *arg, int fd)
 	o.nosync = 1;
 	pthread_mutex_init(&p->lock, NULL);
 	atomic_store(&p->writers_left, J_WRITERS);
-	if (es_db_open(&p->db, rt_store_path(), &o) != 0 || es_bank_read_models_inline(p->db) != 0)
+	if (es_db_open(&p->db, rt_store_path(), &o) != 0 || es_bank_read_model_inline(p->db, NULL) != 0)
 		return 3;
 	for (int i = 0; i < J_WRITERS + J_READERS; i++) {
 		threads[i] = (j_thread){ p, 0x9e3779b97f4a7c15ull * (uint64_t)(p->seed * 16 + (unsigned)i + 1), 0 };

@@ -228,10 +228,15 @@ int bench_wake_drive(bench_figs *out, const bench_wake_ops *ops, size_t n);
 /* One side of the comparison: each workload runs the same data through it. */
 typedef struct bench_backend {
 	const char *name;           /* "evstore", "sqlite", "lmdb" */
-	/* W1/W1b into an empty dir: events_per_s, bytes_per_event. */
-	int (*import)(bench_figs *out, const bench_data *d, const char *dir, int interleaved);
-	/* W2 into an empty dir: commands_per_s, p50_us, p99_us, lone_p50_us. */
-	int (*commands)(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w);
+	/* W1/W1b into an empty dir: events_per_s, bytes_per_event. With model
+	 * (W1i), a balances read model is kept in the same transactions. */
+	int (*import)(bench_figs *out, const bench_data *d, const char *dir, int interleaved, int model);
+	/* W2 into an empty dir: commands_per_s, p50_us, p99_us, lone_p50_us;
+	 * model as import's (W2i). */
+	int (*commands)(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w, int model);
+	/* import and commands keep a read model when asked (0: W1i and W2i
+	 * skip this backend). */
+	int models;
 	/* W3 over a dir written by import(dir, interleaved = 0): events_per_s. */
 	int (*fold)(bench_figs *out, const bench_data *d, const char *dir);
 	/* W4 into an empty dir: out[0..w->repeat) get p50_us_10k, p99_us_10k,
@@ -279,7 +284,7 @@ typedef struct bench_row {
 typedef struct bench_report {
 	const char *backends[BENCH_MAX_BACKENDS]; /* [0] is evstore */
 	size_t n_backends;
-	bench_row rows[10];
+	bench_row rows[12];
 	size_t n_rows;
 	const char *notes[8];       /* printed under the table and into the JSON */
 	size_t n_notes;

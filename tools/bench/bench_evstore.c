@@ -31,6 +31,38 @@ static int open_db(es_db **db, const char *dir, int nosync)
 	return es_db_open(db, dir, &o) ? es_fail("opening the store") : 0;
 }
 
+/* W1i/W2i: the bank's balances model inline on the handle. */
+static int open_db_model(es_db **db, const char *dir, int model)
+{
+	int rc = open_db(db, dir, 0);
+	if (rc == 0 && model && es_bank_read_model_inline(*db, ES_BANK_BALANCES)) {
+		rc = es_fail("adding the balances model inline");
+		es_db_close(*db);
+	}
+	return rc;
+}
+
+static int add_balance(const char *id, const es_bank_account *a, void *user_data)
+{
+	(void)id;
+	*(int64_t *)user_data += a->balance;
+	return 0;
+}
+
+/* The model holds what the events say (untimed; a wrong model fails the run). */
+static int check_model(es_db *db, int64_t want)
+{
+	es_read *rd = NULL;
+	int64_t sum = 0;
+	if (es_read_begin(&rd, db) || es_bank_balances_each(rd, add_balance, &sum)) {
+		es_read_end(rd);
+		return es_fail("reading the balances model");
+	}
+	es_read_end(rd);
+	return sum == want ? 0 : bench_fail(NAME, "the balances model sums to %lld, the events to %lld",
+	                                    (long long)sum, (long long)want);
+}
+
 static void fill_event(es_event_data *e, const bench_data *d, size_t s, size_t v)
 {
 	memset(e, 0, sizeof *e);
@@ -65,16 +97,18 @@ static int import_txn(es_db *db, const bench_data *d, es_event_data *evs,
 	return es_batch_commit(b, NULL) ? es_fail("es_batch_commit") : 0;
 }
 
-static int ev_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved)
+static int ev_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved, int model)
 {
 	es_db *db = NULL;
 	es_event_data *evs = malloc(BENCH_TXN_EVENTS * sizeof *evs);
 	bench_slice *sl = malloc(BENCH_TXN_EVENTS * sizeof *sl);
-	int rc = evs && sl ? open_db(&db, dir, 0) : bench_fail(NAME, "out of memory");
+	int rc = evs && sl ? open_db_model(&db, dir, model) : bench_fail(NAME, "out of memory");
 	int64_t t0 = bench_mono_ns();
 	for (size_t t = 0; rc == 0 && t < bench_txn_count(d); t++)
 		rc = import_txn(db, d, evs, sl, bench_txn_slices(sl, d, interleaved, t));
 	double secs = (double)(bench_mono_ns() - t0) / 1e9;
+	if (rc == 0 && model)
+		rc = check_model(db, d->balance_sum);
 	es_db_close(db);
 	free(evs);
 	free(sl);
@@ -150,10 +184,10 @@ static int open_accounts(es_db *db, const bench_data *d)
 	return rc ? es_fail("opening the accounts") : 0;
 }
 
-static int ev_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w)
+static int ev_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w, int model)
 {
 	w2_ctx ctx = { NULL, d };
-	int rc = open_db(&ctx.db, dir, 0);
+	int rc = open_db_model(&ctx.db, dir, model);
 	if (rc)
 		return rc;
 	bench_cmd_ops ops = { &ctx, ev_thread_begin, ev_thread_end, ev_run };
@@ -412,6 +446,6 @@ static int ev_dump(bench_figs *out, const bench_data *d, const char *dir)
 }
 
 const bench_backend bench_evstore = {
-	NAME, ev_import, ev_commands, ev_fold, ev_timetravel, ev_dump, bench_evstore_subscribe,
+	NAME, ev_import, ev_commands, 1, ev_fold, ev_timetravel, ev_dump, bench_evstore_subscribe,
 	bench_evstore_project,
 };

@@ -203,8 +203,9 @@ static int import_txn(lm *l, const bench_data *d, const bench_slice *sl, size_t 
 	return commit(txn, l, rc);
 }
 
-static int lm_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved)
+static int lm_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved, int model)
 {
+	(void)model; /* models = 0: never asked */
 	lm l;
 	bench_slice *sl = malloc(BENCH_TXN_EVENTS * sizeof *sl);
 	int rc = sl ? lm_open(&l, dir, 0) : bench_fail(NAME, "out of memory");
@@ -267,8 +268,9 @@ static int open_accounts(lm *l, const bench_data *d)
 	return commit(txn, l, rc);
 }
 
-static int lm_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w)
+static int lm_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w, int model)
 {
+	(void)model;
 	w2_ctx ctx;
 	ctx.d = d;
 	int rc = lm_open(&ctx.l, dir, 0);
@@ -536,5 +538,5 @@ static int lm_timetravel(bench_figs *out, const bench_data *d, const char *dir, 
 }
 
 const bench_backend bench_lmdb = {
-	NAME, lm_import, lm_commands, lm_fold, lm_timetravel, NULL, NULL, NULL,
+	NAME, lm_import, lm_commands, 0, lm_fold, lm_timetravel, NULL, NULL, NULL,
 };

@@ -27,6 +27,12 @@ static const char schema_sql[] =
 	"version INTEGER NOT NULL, id BLOB NOT NULL UNIQUE, type TEXT NOT NULL, "
 	"recorded_at INTEGER NOT NULL, payload BLOB NOT NULL, UNIQUE(stream, version));";
 
+/* The balances read model (W1i, W2i, W7): a row per account. */
+#define BALANCES_SCHEMA \
+	"CREATE TABLE IF NOT EXISTS balances(stream TEXT PRIMARY KEY, balance INTEGER NOT NULL) WITHOUT ROWID;"
+#define BALANCE_OPEN_SQL "INSERT OR IGNORE INTO balances VALUES (?1, 0)"
+#define BALANCE_ADD_SQL "UPDATE balances SET balance = balance + ?2 WHERE stream = ?1"
+
 static const char tt_schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS events_time ON events(stream, recorded_at);"
 	"CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -36,6 +42,7 @@ static const char tt_schema_sql[] =
 typedef struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *head, *insert;
+	sqlite3_stmt *model_open, *model_add; /* W1i/W2i: the balances row of each event; else NULL */
 	int64_t at;          /* the transaction's commit time (per connection) */
 	uint64_t rng;
 } sq;
@@ -70,6 +77,8 @@ static int prepare(sq *s)
 
 static void sq_close(sq *s)
 {
+	sqlite3_finalize(s->model_open);
+	sqlite3_finalize(s->model_add);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->head);
@@ -101,6 +110,31 @@ static int sq_open(sq *s, const char *dir, const char *sync, uint64_t seed)
 	return 0;
 }
 
+/* W1i/W2i: every insert on this connection also moves its balances row. */
+static int sq_model(sq *s)
+{
+	if (exec(s->db, BALANCES_SCHEMA))
+		return -1;
+	if (sqlite3_prepare_v2(s->db, BALANCE_OPEN_SQL, -1, &s->model_open, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, BALANCE_ADD_SQL, -1, &s->model_add, NULL) != SQLITE_OK)
+		return sq_fail(s->db, "preparing the balances model");
+	return 0;
+}
+
+/* The balances model's sum (untimed; a wrong model fails the run). */
+static int sq_check_model(sq *s, int64_t want)
+{
+	sqlite3_stmt *st;
+	int64_t sum = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT sum(balance) FROM balances", -1, &st, NULL) != SQLITE_OK)
+		return sq_fail(s->db, "summing the balances");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		sum = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return sum == want ? 0 : bench_fail(NAME, "the balances model sums to %lld, the events to %lld",
+	                                    (long long)sum, (long long)want);
+}
+
 static int step_done(sq *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -125,6 +159,20 @@ static int check_head(sq *s, const char *stream, int64_t expected)
 	return 0;
 }
 
+/* A balances row made (an account opened) or moved by one event. */
+static int balance_update(sq *s, sqlite3_stmt *open, sqlite3_stmt *add, const char *stream, int kind,
+                          const uint8_t *payload, size_t len)
+{
+	sqlite3_stmt *st = kind == BENCH_OPENED ? open : add;
+	int64_t amount = 0;
+	if (kind != BENCH_OPENED && es_bank_amount_of(&amount, payload, len))
+		return bench_fail(NAME, "a payload does not decode");
+	sqlite3_bind_text(st, 1, stream, -1, SQLITE_TRANSIENT);
+	if (kind != BENCH_OPENED)
+		sqlite3_bind_int64(st, 2, kind == BENCH_WITHDRAWN ? -amount : amount);
+	return step_done(s, st, "updating a balance");
+}
+
 static int insert(sq *s, const char *stream, int64_t version, int kind, const uint8_t *payload,
                   size_t len)
 {
@@ -136,7 +184,9 @@ static int insert(sq *s, const char *stream, int64_t version, int kind, const ui
 	sqlite3_bind_text(s->insert, 4, bench_kind_name(kind), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->insert, 5, s->at);
 	sqlite3_bind_blob(s->insert, 6, payload, (int)len, SQLITE_STATIC);
-	return step_done(s, s->insert, "inserting an event");
+	int rc = step_done(s, s->insert, "inserting an event");
+	return rc == 0 && s->model_open ? balance_update(s, s->model_open, s->model_add, stream, kind, payload, len)
+	                                : rc;
 }
 
 /* One stream's share of a transaction: check, then insert. */
@@ -190,17 +240,21 @@ static double bytes_per_event(sq *s, const char *dir, size_t n)
 	return (double)bytes / (double)n;
 }
 
-static int sq_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved)
+static int sq_import(bench_figs *out, const bench_data *d, const char *dir, int interleaved, int model)
 {
 	sq s;
 	bench_slice *sl = malloc(BENCH_TXN_EVENTS * sizeof *sl);
 	int rc = sl ? sq_open(&s, dir, "FULL", 0x5eed) : bench_fail(NAME, "out of memory");
 	int opened = rc == 0;
+	if (rc == 0 && model)
+		rc = sq_model(&s);
 	int64_t t0 = bench_mono_ns();
 	for (size_t t = 0; rc == 0 && t < bench_txn_count(d); t++)
 		rc = import_txn(&s, d, sl, bench_txn_slices(sl, d, interleaved, t));
 	double secs = (double)(bench_mono_ns() - t0) / 1e9;
 	bench_figs_set(out, "events_per_s", (double)d->n_events / secs);
+	if (rc == 0 && model)
+		rc = sq_check_model(&s, d->balance_sum);
 	if (rc == 0)
 		bench_figs_set(out, "bytes_per_event", bytes_per_event(&s, dir, d->n_events));
 	if (opened)
@@ -214,6 +268,7 @@ static int sq_import(bench_figs *out, const bench_data *d, const char *dir, int 
 typedef struct w2_shared {
 	const char *dir;
 	const bench_data *d;
+	int model;
 } w2_shared;
 
 typedef struct w2_ctx {
@@ -226,6 +281,11 @@ static void *sq_thread_begin(void *shared, size_t thread)
 	const w2_shared *sh = shared;
 	w2_ctx *c = calloc(1, sizeof *c);
 	if (!c || sq_open(&c->s, sh->dir, "FULL", 0x5eed + thread)) {
+		free(c);
+		return NULL;
+	}
+	if (sh->model && sq_model(&c->s)) {
+		sq_close(&c->s);
 		free(c);
 		return NULL;
 	}
@@ -262,13 +322,15 @@ static int open_accounts(sq *s, const bench_data *d)
 	return rc ? rc : finish(s, rc);
 }
 
-static int sq_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w)
+static int sq_commands(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w, int model)
 {
 	sq s;
 	int rc = sq_open(&s, dir, "FULL", 0x5eed);
+	if (rc == 0 && model && (rc = sq_model(&s)))
+		sq_close(&s);
 	if (rc)
 		return rc;
-	w2_shared sh = { dir, d };
+	w2_shared sh = { dir, d, model };
 	bench_cmd_ops ops = { &sh, sq_thread_begin, sq_thread_end, sq_run };
 	if ((rc = open_accounts(&s, d)) == 0)
 		rc = bench_w2_drive(out, d, w, &ops);
@@ -336,8 +398,7 @@ static int sq_fold(bench_figs *out, const bench_data *d, const char *dir)
 /* ---- W7: a balances table kept from the events table, in batches ---- */
 
 static const char w7_schema[] =
-	"DROP TABLE IF EXISTS balances; DROP TABLE IF EXISTS balances_position;"
-	"CREATE TABLE balances(stream TEXT PRIMARY KEY, balance INTEGER NOT NULL) WITHOUT ROWID;"
+	"DROP TABLE IF EXISTS balances; DROP TABLE IF EXISTS balances_position;" BALANCES_SCHEMA
 	"CREATE TABLE balances_position(id INTEGER PRIMARY KEY, position INTEGER NOT NULL);"
 	"INSERT INTO balances_position VALUES (1, 0);";
 
@@ -349,8 +410,8 @@ static int w7_prepare(w7_stmts *w, sq *s)
 {
 	static const char *const sql[] = {
 		"SELECT position, stream, type, payload FROM events WHERE position > ?1 ORDER BY position LIMIT 1000",
-		"INSERT OR IGNORE INTO balances VALUES (?1, 0)",
-		"UPDATE balances SET balance = balance + ?2 WHERE stream = ?1",
+		BALANCE_OPEN_SQL,
+		BALANCE_ADD_SQL,
 		"UPDATE balances_position SET position = ?1 WHERE id = 1",
 		"SELECT sum(balance) FROM balances",
 	};
@@ -374,16 +435,9 @@ static void w7_finalize(w7_stmts *w)
 static int w7_apply(sq *s, w7_stmts *w, sqlite3_stmt *row)
 {
 	const char *type = (const char *)sqlite3_column_text(row, 2);
-	int kind = bench_kind_of(type, (size_t)sqlite3_column_bytes(row, 2));
-	sqlite3_stmt *st = kind == BENCH_OPENED ? w->open : w->add;
-	int64_t amount = 0;
-	if (kind != BENCH_OPENED &&
-	    es_bank_amount_of(&amount, sqlite3_column_blob(row, 3), (size_t)sqlite3_column_bytes(row, 3)))
-		return bench_fail(NAME, "W7: a payload does not decode");
-	sqlite3_bind_text(st, 1, (const char *)sqlite3_column_text(row, 1), -1, SQLITE_TRANSIENT);
-	if (kind != BENCH_OPENED)
-		sqlite3_bind_int64(st, 2, kind == BENCH_WITHDRAWN ? -amount : amount);
-	return step_done(s, st, "updating a balance");
+	return balance_update(s, w->open, w->add, (const char *)sqlite3_column_text(row, 1),
+	                      bench_kind_of(type, (size_t)sqlite3_column_bytes(row, 2)),
+	                      sqlite3_column_blob(row, 3), (size_t)sqlite3_column_bytes(row, 3));
 }
 
 /* Pages of 1000 events, each page and the new position in one transaction. */
@@ -726,5 +780,5 @@ static int sq_subscribe(bench_figs *out, const bench_w6 *w, const char *dir)
 }
 
 const bench_backend bench_sqlite = {
-	NAME, sq_import, sq_commands, sq_fold, sq_timetravel, NULL, sq_subscribe, sq_project,
+	NAME, sq_import, sq_commands, 1, sq_fold, sq_timetravel, NULL, sq_subscribe, sq_project,
 };

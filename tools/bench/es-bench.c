@@ -16,11 +16,14 @@
 
 #include "bench.h"
 
-enum { W1, W1B, W2, W3, W4, W5, W6, W7, STORAGE, N_WORK };
-static const char *const work_name[N_WORK] = { "W1", "W1b", "W2", "W3", "W4", "W5", "W6", "W7", "storage" };
+/* W1i and W2i are W1 and W2 with a balances read model kept in the same
+ * transactions (evstore: inline). */
+enum { W1, W1B, W1I, W2, W2I, W3, W4, W5, W6, W7, STORAGE, N_WORK };
+static const char *const work_name[N_WORK] = { "W1", "W1b", "W1i", "W2", "W2i", "W3", "W4", "W5", "W6",
+	                                           "W7", "storage" };
 static const char *const headline[N_WORK] = {
-	"events_per_s", "events_per_s", "commands_per_s", "events_per_s", "p99_us_1m",
-	"events_per_s", "events_per_s", "events_per_s", "bytes_per_event",
+	"events_per_s", "events_per_s", "events_per_s", "commands_per_s", "commands_per_s", "events_per_s",
+	"p99_us_1m", "events_per_s", "events_per_s", "events_per_s", "bytes_per_event",
 };
 
 #define MAX_REPEAT 25
@@ -54,7 +57,8 @@ typedef struct bench {
 } bench;
 
 static const char usage_text[] =
-	"usage: es-bench [--quick] [--repeat N] [--only W1,W1b,W2,W3,W4,W5,W6,W7] [--dir DIR] [--json FILE]\n"
+	"usage: es-bench [--quick] [--repeat N] [--only W1,W1b,W1i,W2,W2i,W3,W4,W5,W6,W7] [--dir DIR]\n"
+	"                [--json FILE]\n"
 	"  --quick     everything tenfold smaller (a smoke run)\n"
 	"  --repeat N  runs per workload and backend; the median is reported (default 3)\n"
 	"  --only LIST run these workloads only (storage comes with W1)\n"
@@ -146,8 +150,8 @@ static int import_one(bench *B, int w, size_t b, int timed, int keep)
 	int64_t t0 = bench_mono_ns();
 	if (bench_mkdtemp(dir, sizeof dir, B->root, B->be[b]->name))
 		return -1;
-	int rc = B->be[b]->import(&f, &B->d, dir, w == W1B);
-	if (rc == 0 && w != W1B)
+	int rc = B->be[b]->import(&f, &B->d, dir, w == W1B, w == W1I);
+	if (rc == 0 && w == W1)
 		split_storage(B, b, &f);
 	if (rc == 0 && timed)
 		record(B, w, b, &f, (double)(bench_mono_ns() - t0) / 1e9);
@@ -163,7 +167,7 @@ static int run_import(bench *B, int w)
 {
 	for (size_t r = 0; r < B->o.repeat; r++)
 		for (size_t b = 0; b < B->nb; b++)
-			if (import_one(B, w, b, 1, w == W1 && r + 1 == B->o.repeat))
+			if ((w != W1I || B->be[b]->models) && import_one(B, w, b, 1, w == W1 && r + 1 == B->o.repeat))
 				return -1;
 	return 0;
 }
@@ -204,14 +208,24 @@ static int do_subscribe(bench *B, size_t b, bench_figs *out)
 	return rc;
 }
 
-static int do_commands(bench *B, size_t b, bench_figs *out)
+static int commands(bench *B, size_t b, bench_figs *out, int model)
 {
 	char dir[PATH_MAX];
 	if (bench_mkdtemp(dir, sizeof dir, B->root, B->be[b]->name))
 		return -1;
-	int rc = B->be[b]->commands(out, &B->d, dir, &B->w2);
+	int rc = B->be[b]->commands(out, &B->d, dir, &B->w2, model);
 	bench_rmrf(dir);
 	return rc;
+}
+
+static int do_commands(bench *B, size_t b, bench_figs *out)
+{
+	return commands(B, b, out, 0);
+}
+
+static int do_commands_model(bench *B, size_t b, bench_figs *out)
+{
+	return commands(B, b, out, 1);
 }
 
 /* Repeats a workload, backends taking turns within each round. */
@@ -222,7 +236,7 @@ static int run_rounds(bench *B, int w, run_fn fn)
 			bench_figs f = { 0 };
 			int64_t t0 = bench_mono_ns();
 			if ((w == W5 && !B->be[b]->dump) || (w == W6 && !B->be[b]->subscribe) ||
-			    (w == W7 && !B->be[b]->project))
+			    (w == W7 && !B->be[b]->project) || (w == W2I && !B->be[b]->models))
 				continue;
 			if (fn(B, b, &f))
 				return -1;
@@ -261,7 +275,12 @@ static int run_all(bench *B)
 	else if (selected(B, W5))
 		B->notes[B->n_notes++] = "W5 is evstore's es_dump (JSONL, decoded payloads, to /dev/null) "
 		                         "in a child process; the comparators have no dump";
-	if ((selected(B, W1) && run_import(B, W1)) || (selected(B, W1B) && run_import(B, W1B)))
+	if (selected(B, W1I) || selected(B, W2I))
+		B->notes[B->n_notes++] = "W1i, W2i: W1 and W2 with a balances read model kept in the same "
+		                         "transactions (evstore: the bank's balances model inline; SQLite: "
+		                         "an upsert of a balances row per event); raw LMDB has none";
+	if ((selected(B, W1) && run_import(B, W1)) || (selected(B, W1B) && run_import(B, W1B)) ||
+	    (selected(B, W1I) && run_import(B, W1I)))
 		return -1;
 	if ((selected(B, W3) || selected(B, W7) || (selected(B, W5) && has_dump)) && ensure_fixtures(B))
 		return -1;
@@ -278,7 +297,8 @@ static int run_all(bench *B)
 	for (size_t b = 0; b < B->nb; b++)
 		if (B->fixture[b][0])
 			bench_rmrf(B->fixture[b]);
-	if (selected(B, W2) && run_rounds(B, W2, do_commands))
+	if ((selected(B, W2) && run_rounds(B, W2, do_commands)) ||
+	    (selected(B, W2I) && run_rounds(B, W2I, do_commands_model)))
 		return -1;
 	if (selected(B, W6)) {
 		B->notes[B->n_notes++] = "W6: catch-up over its own store (events_per_s: no filter; "

@@ -236,14 +236,16 @@ typedef int (*es_bank_owner_fn)(const char *account_id, void *user_data);
 ES_EXTERN int es_bank_accounts_of(es_read *rd, const char *owner, es_bank_owner_fn fn, void *user_data);
 
 /**
- * Keep the bank's three read models (ES_BANK_BALANCES, ES_BANK_DAILY,
- * ES_BANK_OWNERS) inline on db (es_projection_inline_add): caught up now,
- * then updated inside every command's own transaction through db, so a
- * read through any handle sees them at the log head as long as every
- * process that writes does this. Until es_db_close.
- * @return 0, or es_projection_inline_add()'s errors (none is added then).
+ * Keep one of the bank's read models (ES_BANK_BALANCES, ES_BANK_DAILY,
+ * ES_BANK_OWNERS), or all three (name NULL), inline on db
+ * (es_projection_inline_add): caught up now, then updated inside every
+ * command's own transaction through db, so a read through any handle sees
+ * it at the log head as long as every process that writes does this.
+ * Until es_db_close.
+ * @return 0; ES_EINVAL for an unknown name; es_projection_inline_add()'s
+ *   errors (none is added then).
  */
-ES_EXTERN int es_bank_read_models_inline(es_db *db);
+ES_EXTERN int es_bank_read_model_inline(es_db *db, const char *name);
 
 /**
  * Rebuild one of the bank's read models (ES_BANK_BALANCES, ES_BANK_DAILY,

@@ -43,7 +43,6 @@
 #include "crash.h"
 #include "pl.h"
 
-#define MAX_KINDS 8
 #define SHOWN_FAILURES 8
 #define CHECK_CYCLE 99 /* the verifier's probe op ids: after every workload's */
 
@@ -61,7 +60,7 @@ typedef struct kind {
 
 typedef struct campaign {
 	char work[2048];
-	kind kinds[MAX_KINDS];
+	kind kinds[N_ALL_KINDS];
 	size_t n_kinds;
 	uint64_t seed;
 	long states;
@@ -576,8 +575,8 @@ static int add_kinds(campaign *c, const char *list)
 		size_t i = 0;
 		while (i < N_ALL_KINDS && strcmp(all_kinds[i], t) != 0)
 			i++;
-		if (i == N_ALL_KINDS || c->n_kinds == MAX_KINDS) {
-			fprintf(stderr, "pl_campaign: unknown workload '%s'\n", t);
+		if (i == N_ALL_KINDS || c->n_kinds == N_ALL_KINDS) {
+			fprintf(stderr, "pl_campaign: %s workload '%s'\n", i == N_ALL_KINDS ? "unknown" : "one too many:", t);
 			return -1;
 		}
 		c->kinds[c->n_kinds++].name = all_kinds[i];

@@ -173,8 +173,11 @@ void es__notify_commit(es_db *db);
 int es__read_over(es_db *db, MDB_txn *txn, int (*fn)(es_read *rd, void *user_data), void *user_data);
 
 /* ---- hooks.c ---- */
-/* Runs the handle's commit hooks in txn, whose appends took the log to head. */
-int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head);
+/* Whether the handle has commit hooks (a hint: they may change until the
+ * run). Runs the handle's commit hooks in txn, whose appends took the log
+ * to head; events[0..n) are the last n positions' events, or n is 0. */
+bool es__commit_hooks_any(es_db *db);
+int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head, const es_event *events, size_t n);
 void es__commit_hooks_free(es_db *db);
 
 /* ---- append.c / group.c ---- */

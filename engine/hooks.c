@@ -66,7 +66,7 @@ int es__commit_hook_remove(es_db *db, const char *name)
 
 typedef struct hook_run {
 	MDB_txn *txn;
-	uint64_t head;
+	es__commit_view view;
 } hook_run;
 
 static int run_each(es_read *rd, void *user_data)
@@ -75,14 +75,22 @@ static int run_each(es_read *rd, void *user_data)
 	es__state_txn t = { rd->db, run->txn };
 	int rc = 0;
 	for (es__hook *h = rd->db->hooks.list; rc == 0 && h; h = h->next)
-		rc = h->fn(&t, rd, run->head, h->user_data);
+		rc = h->fn(&t, rd, &run->view, h->user_data);
 	return rc;
 }
 
-int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head)
+bool es__commit_hooks_any(es_db *db)
 {
 	pthread_rwlock_rdlock(&db->hooks.lock);
-	hook_run run = { txn, head };
+	bool any = db->hooks.list != NULL;
+	pthread_rwlock_unlock(&db->hooks.lock);
+	return any;
+}
+
+int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head, const es_event *events, size_t n)
+{
+	pthread_rwlock_rdlock(&db->hooks.lock);
+	hook_run run = { txn, { head, events, n } };
 	int rc = db->hooks.list ? es__read_over(db, txn, run_each, &run) : 0;
 	pthread_rwlock_unlock(&db->hooks.lock);
 	return rc;

@@ -60,9 +60,32 @@ static int apply_one(inline_proj *p, es_projection_ctx *ctx, es_event *ev)
 	return (rc = p->o.handler(ctx, ev, p->o.user_data)) ? refused(p, ev, rc) : 0;
 }
 
+/* Events (at, head] from the log, as the transaction has them. */
+static int apply_logged(inline_proj *p, es_projection_ctx *ctx, es_read *rd, uint64_t at, uint64_t head)
+{
+	es_iter *it;
+	es_event ev;
+	int rc = es_log_iter(&it, rd, at + 1, ES_FORWARD, head - at);
+	while (rc == 0 && (rc = es_iter_next(&ev, it)) == 0 && (rc = apply_one(p, ctx, &ev)) == 0)
+		;
+	es_iter_free(it);
+	return rc == ES_ITEROVER ? 0 : rc;
+}
+
+/* The append's own events, as the engine handed them (no read-back). */
+static int apply_views(inline_proj *p, es_projection_ctx *ctx, const es__commit_view *v)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < v->n; i++) {
+		es_event ev = v->events[i]; /* a copy: upcasting rewrites it */
+		rc = apply_one(p, ctx, &ev);
+	}
+	return rc;
+}
+
 /* The commit hook: events (checkpoint, head] through the handler, then the
  * checkpoint to head. */
-static int run_inline(es__state_txn *t, es_read *rd, uint64_t head, void *user_data)
+static int run_inline(es__state_txn *t, es_read *rd, const es__commit_view *v, void *user_data)
 {
 	inline_proj *p = user_data;
 	es_projection_ctx ctx = { t, p->name };
@@ -70,22 +93,14 @@ static int run_inline(es__state_txn *t, es_read *rd, uint64_t head, void *user_d
 	int rc = es__state_checkpoint_get(&at, t, p->checkpoint);
 	if (rc == ES_ENOTFOUND)
 		rc = 0;
-	if (rc || at >= head)
+	if (rc || at >= v->head)
 		return rc;
 	if (p->o.batch_begin && (rc = p->o.batch_begin(&ctx, p->o.user_data)))
 		return rc;
-	es_iter *it;
-	es_event ev;
-	if ((rc = es_log_iter(&it, rd, at + 1, ES_FORWARD, head - at)))
-		return rc;
-	while ((rc = es_iter_next(&ev, it)) == 0 && (rc = apply_one(p, &ctx, &ev)) == 0)
-		;
-	es_iter_free(it);
-	if (rc == ES_ITEROVER)
-		rc = 0;
+	rc = v->n && at == v->head - v->n ? apply_views(p, &ctx, v) : apply_logged(p, &ctx, rd, at, v->head);
 	if (rc == 0 && p->o.batch_end)
 		rc = p->o.batch_end(&ctx, p->o.user_data);
-	return rc ? rc : es__state_checkpoint(t, p->checkpoint, head);
+	return rc ? rc : es__state_checkpoint(t, p->checkpoint, v->head);
 }
 
 static int inline_new(inline_proj **out, const es_projection_options *opts)

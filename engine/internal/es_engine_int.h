@@ -117,12 +117,20 @@ int es__state_scan(es_read *rd, const char *ns, const void *prefix, size_t plen,
  * A hook runs inside every transaction of this handle that appends events
  * (group commits included), after they are written: rd reads that
  * transaction, its own writes included, and t writes state and checkpoints
- * in it; head is the log head after the append. A non-zero return fails
- * the append (in a group, that request alone) with the hook's code and
- * message, and its writes roll back with it. A hook may run more than once
- * for the same events (a group is redone when one of its requests fails).
- * It must not append, commit or wait for another transaction. */
-typedef int (*es__commit_hook_fn)(es__state_txn *t, es_read *rd, uint64_t head, void *user_data);
+ * in it; v->head is the log head after the append, and v->events[0..n)
+ * the append's events at positions (head - n, head] when the engine has
+ * them at hand (n 0: read them through rd; events borrowed for the call).
+ * A non-zero return fails the append (in a group, that request alone) with
+ * the hook's code and message, and its writes roll back with it. A hook
+ * may run more than once for the same events (a group is redone when one
+ * of its requests fails). It must not append, commit or wait for another
+ * transaction. */
+typedef struct es__commit_view {
+	uint64_t head;
+	const es_event *events;
+	size_t n;
+} es__commit_view;
+typedef int (*es__commit_hook_fn)(es__state_txn *t, es_read *rd, const es__commit_view *v, void *user_data);
 /* Adds a hook under name (copied), run after those added before it;
  * release(user_data), if given, runs when it is removed or the handle
  * closes, and not if this fails. 0, ES_EINVAL (the name is taken on this

@@ -114,6 +114,70 @@ START_TEST(refused_new_type_is_forgotten)
 }
 END_TEST
 
+/* The handler sees each event as a read of the store shows it, whether the
+ * hook takes the append's own events (no metadata) or reads them back
+ * (with metadata). */
+#define KEPT_MAX 8
+static es_event kept[KEPT_MAX];
+static char kept_meta[KEPT_MAX][64], kept_type[KEPT_MAX][16]; /* ev's pointers are borrowed */
+static size_t n_kept;
+
+static int keep_event(es_projection_ctx *ctx, const es_event *ev, void *user_data)
+{
+	(void)ctx;
+	(void)user_data;
+	ck_assert_uint_lt(n_kept, KEPT_MAX);
+	ck_assert_uint_le(ev->metadata_len, sizeof kept_meta[0]);
+	kept[n_kept] = *ev;
+	memcpy(kept_meta[n_kept], ev->metadata, ev->metadata_len);
+	snprintf(kept_type[n_kept], sizeof kept_type[0], "%s", ev->type);
+	n_kept++;
+	return 0;
+}
+
+static void assert_seen_as_stored(es_read *rd, const es_event *got)
+{
+	es_event want;
+	ck_assert_es(es_stream_get(&want, rd, "s", got->version), 0);
+	ck_assert_uint_eq(got->position, want.position);
+	ck_assert_int_eq(got->recorded_at, want.recorded_at);
+	ck_assert_int_eq(got->occurred_at, want.occurred_at);
+	ck_assert_mem_eq(got->id, want.id, 16);
+	ck_assert_mem_eq(got->correlation_id, want.correlation_id, 16);
+	ck_assert_str_eq(kept_type[got - kept], want.type);
+	ck_assert_uint_eq(got->schema_version, want.schema_version);
+	ck_assert_uint_eq(got->payload_len, want.payload_len);
+	ck_assert_uint_eq(got->metadata_len, want.metadata_len);
+	ck_assert_mem_eq(kept_meta[got - kept], want.metadata, want.metadata_len);
+}
+
+START_TEST(handler_sees_events_as_stored)
+{
+	es_projection_options o = ES_PROJECTION_OPTIONS_INIT;
+	o.name = "kept";
+	o.handler = keep_event;
+	ck_assert_es(es_projection_inline_add(pt_db, &o), 0);
+	es_metadata meta = { .key = "k", .value = "v" };
+	es_event_data evs[3] = {
+		{ .type = "A", .schema_version = 2, .payload = "xy", .payload_len = 2, .occurred_at = 5 },
+		{ .type = "B", .schema_version = 1, .payload = "z", .payload_len = 1, .correlation_id = { 7 } },
+		{ .type = "A", .schema_version = 1, .payload = "m", .payload_len = 1, .metadata = &meta,
+		  .metadata_count = 1 },
+	};
+	n_kept = 0;
+	ck_assert_es(es_stream_append(NULL, pt_db, "s", ES_ANY, evs, 2), 0);
+	ck_assert_es(es_stream_append(NULL, pt_db, "s", ES_ANY, evs + 2, 1), 0);
+	ck_assert_uint_eq(n_kept, 3);
+	es_read *rd;
+	ck_assert_es(es_read_begin(&rd, pt_db), 0);
+	for (size_t i = 0; i < n_kept; i++) {
+		ck_assert_int_eq(kept[i].version, (int64_t)i);
+		assert_seen_as_stored(rd, &kept[i]);
+	}
+	es_read_end(rd);
+}
+END_TEST
+
 /* Appends through a handle without the projection are applied by the next
  * append through one with it, in that append's transaction. */
 START_TEST(other_handles_appends_are_caught_up)
@@ -251,6 +315,7 @@ TCase *es_tc_inline(void)
 	tcase_add_test(tc, inline_model_commits_with_the_append);
 	tcase_add_test(tc, handler_error_fails_the_append);
 	tcase_add_test(tc, refused_new_type_is_forgotten);
+	tcase_add_test(tc, handler_sees_events_as_stored);
 	tcase_add_test(tc, other_handles_appends_are_caught_up);
 	tcase_add_test(tc, remove_and_bad_input);
 	tcase_add_test(tc, concurrent_appends_keep_model_in_step);

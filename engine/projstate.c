@@ -209,3 +209,8 @@ int es__state_ns_copy(es__state_txn *t, const char *from, const char *to)
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
+
+int es__state_read_in(es__state_txn *t, int (*fn)(es_read *rd, void *user_data), void *user_data)
+{
+	return es__read_over(t->db, t->txn, fn, user_data);
+}

@@ -11,6 +11,7 @@
 #include "evstore/projection.h"
 #include "evstore/subscription.h"
 #include "es_engine_int.h"
+#include "es_sub_filter.h"
 
 /* A projection's position is this checkpoint + its name (or, while it is
  * rebuilt, its name + ES__REBUILD_SUFFIX). */
@@ -20,6 +21,9 @@
 	(sizeof ES__PROJECTION_CHECKPOINT + ES_PROJECTION_NAME_MAX + sizeof ES__REBUILD_SUFFIX)
 /* Longest key a handler may use (the state key adds the name). */
 #define ES__PROJECTION_KEY_MAX 300
+
+/* Events per catch-up transaction when the options say 0. */
+#define ES__PROJ_DEFAULT_BATCH 1024
 
 /* A batch found the projection moved on since its read (internal). */
 #define ES__PROJ_MOVED (-1100)
@@ -39,6 +43,30 @@ struct es_projection_ctx {
  * their reserved one). Adds to *st's counts (a rebuild's rounds report
  * progress as one run) and sets st->position. */
 int es__proj_catch_up(es_projection_stats *st, es_db *db, const es_projection_options *opts);
+
+/* Applies a projection's events inside a transaction someone else began
+ * (apply.c): an append's, for inline projections, or a rebuild's swap. */
+#define ES__APPLIER_ARENA 4096
+typedef struct es__proj_applier {
+	es_projection_options o; /* o.name and the filter's strings: the applier's copies */
+	char name[ES_PROJECTION_NAME_MAX + sizeof ES__REBUILD_SUFFIX];
+	char checkpoint[ES__PROJECTION_CHECKPOINT_SIZE];
+	const char *what;        /* "inline projection", say: messages start with it */
+	es__sub_filter filter;
+	uint64_t applied;        /* handler calls that returned 0 */
+	es_arena arena;          /* upcast payloads; one transaction at a time uses it */
+	unsigned char arena_buf[ES__APPLIER_ARENA];
+} es__proj_applier;
+/* For projection name (the options' own, or a rebuild's) with opts' filter
+ * and handler. 0, ES_EINVAL (a bad filter), ES_ENOMEM. */
+int es__proj_applier_new(es__proj_applier **out, const es_projection_options *opts, const char *name,
+                         const char *what);
+void es__proj_applier_free(es__proj_applier *a);
+/* Events (checkpoint, v->head] through the handler in t (v->events when
+ * they are exactly the ones after the checkpoint, else read through rd),
+ * then the checkpoint to v->head. 0, or the handler's error with the
+ * position in the message, or the state's errors. */
+int es__proj_applier_run(es__proj_applier *a, es__state_txn *t, es_read *rd, const es__commit_view *v);
 
 /* The failure that stopped projection name at position (status.c): put in
  * the batch that commits the events before it, cleared by the next batch

@@ -15,7 +15,6 @@
 #include "es_options.h"
 #include "proj_int.h"
 
-#define DEFAULT_BATCH 1024
 #define BATCH_ARENA (256 * 1024)
 
 ES__OPTIONS_INIT_FN(es_projection_options_init, es_projection_options, ES_PROJECTION_OPTIONS_INIT,
@@ -232,7 +231,7 @@ int es__proj_catch_up(es_projection_stats *st, es_db *db, const es_projection_op
 	int rc = 0;
 	batch b = { .db = db, .o = opts };
 	snprintf(b.checkpoint, sizeof b.checkpoint, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
-	b.cap = opts->batch ? opts->batch : DEFAULT_BATCH;
+	b.cap = opts->batch ? opts->batch : ES__PROJ_DEFAULT_BATCH;
 	if (!(b.events = es_calloc(b.cap, sizeof *b.events)))
 		rc = es_error_set(ES_ENOMEM, "es_projection_catch_up: out of memory");
 	void *arena_buf = rc ? NULL : es_malloc(BATCH_ARENA);

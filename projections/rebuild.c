@@ -1,9 +1,11 @@
 /*
  * rebuild.c - blue/green rebuilds: the projection is built again from the
  * start under a temporary name, caught up, then swapped in by one
- * transaction that checks it reached the log head as that transaction sees
- * it (writers are excluded while it runs), replaces the live model's keys
- * with the rebuilt ones, and moves the live checkpoint to the head.
+ * transaction (writers are excluded while it runs) that applies what came
+ * in since the last batch, if at most a batch, replaces the live model's
+ * keys with the rebuilt ones, and moves the live checkpoint to the head.
+ * More than a batch behind, it catches up again first: the swap stays
+ * short, and writers faster than a round still cannot keep it from ending.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +18,10 @@ typedef struct swap {
 	const char *name;
 	char next[NAME_SIZE];
 	char live_cp[ES__PROJECTION_CHECKPOINT_SIZE], next_cp[ES__PROJECTION_CHECKPOINT_SIZE];
-	bool behind; /* the rebuild had not reached the head: catch up again */
+	es__proj_applier *rest; /* applies the last stretch in the swap */
+	es__state_txn *rd_txn;  /* the swap's transaction, for apply_rest */
+	uint64_t batch, head;
+	bool behind; /* more than a batch behind the head: catch up again */
 } swap;
 
 /* Forgets an earlier, unfinished rebuild. */
@@ -29,6 +34,13 @@ static int start_fresh(es__state_txn *t, void *user_data)
 	return rc ? rc : es__proj_failure_clear(t, s->next);
 }
 
+static int apply_rest(es_read *rd, void *user_data)
+{
+	swap *s = user_data;
+	es__commit_view v = { s->head, NULL, 0 };
+	return es__proj_applier_run(s->rest, s->rd_txn, rd, &v);
+}
+
 static int put_in_place(es__state_txn *t, void *user_data)
 {
 	swap *s = user_data;
@@ -38,8 +50,13 @@ static int put_in_place(es__state_txn *t, void *user_data)
 		rc = es__state_checkpoint_get(&at, t, s->next_cp);
 	if (rc)
 		return rc;
-	if ((s->behind = at != head))
+	if ((s->behind = head - at > s->batch))
 		return 0; /* nothing written */
+	s->head = head;
+	s->rd_txn = t;
+	s->rest->applied = 0; /* this try's, if the transaction is retried */
+	if (at < head && (rc = es__state_read_in(t, apply_rest, s)))
+		return rc;
 	if ((rc = es__state_ns_clear(t, s->name)) || (rc = es__state_ns_copy(t, s->next, s->name)) ||
 	    (rc = es__state_checkpoint_set(t, s->live_cp, head)) || (rc = es__proj_failure_clear(t, s->name)))
 		return rc;
@@ -55,13 +72,19 @@ int es_projection_rebuild(es_projection_stats *out, es_db *db, const es_projecti
 		snprintf(s.next, sizeof s.next, "%s%s", opts->name, ES__REBUILD_SUFFIX);
 		snprintf(s.live_cp, sizeof s.live_cp, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
 		snprintf(s.next_cp, sizeof s.next_cp, "%s%s", ES__PROJECTION_CHECKPOINT, s.next);
+		s.batch = opts->batch ? opts->batch : ES__PROJ_DEFAULT_BATCH;
 		rc = es__state_write(db, start_fresh, &s);
 	}
+	if (rc == 0)
+		rc = es__proj_applier_new(&s.rest, opts, s.next, "the rebuild of");
 	es_projection_options next = opts ? *opts : (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
 	next.name = s.next;
 	for (s.behind = true; rc == 0 && s.behind;)
 		if ((rc = es__proj_catch_up(&st, db, &next)) == 0)
 			rc = es__state_write(db, put_in_place, &s);
+	if (rc == 0)
+		st.events += s.rest->applied;
+	es__proj_applier_free(s.rest);
 	if (out)
 		*out = st;
 	return rc;

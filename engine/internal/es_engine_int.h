@@ -103,6 +103,9 @@ int es__state_checkpoint(es__state_txn *t, const char *name, uint64_t position);
 int es__state_ns_clear(es__state_txn *t, const char *ns);
 int es__state_ns_copy(es__state_txn *t, const char *from, const char *to);
 int es__state_log_head(uint64_t *out, es__state_txn *t);
+/* Calls fn with a read of what t sees (its own writes included), valid
+ * during the call; fn's result. */
+int es__state_read_in(es__state_txn *t, int (*fn)(es_read *rd, void *user_data), void *user_data);
 int es__state_checkpoint_set(es__state_txn *t, const char *name, uint64_t position);
 int es__state_checkpoint_del(es__state_txn *t, const char *name);
 int es__state_read(const void **val, size_t *len, es_read *rd, const char *ns, const void *key,

@@ -70,6 +70,63 @@ START_TEST(rebuild_while_writers_append)
 }
 END_TEST
 
+/* Appends after every batch, forever: the last ones (at most a batch) are
+ * applied in the swap, so the rebuild ends. (Before, it swapped only at
+ * the exact head and caught up again after each of these.) */
+static void append_after_each(const es_projection_stats *st, uint64_t head, void *user_data)
+{
+	(void)head;
+	if (st->batches < 500) /* a bound, so a regression fails instead of hanging */
+		pt_append(user_data, "w-after", 2, "p");
+}
+
+START_TEST(rebuild_ends_while_writes_keep_coming)
+{
+	pt_append(pt_db, "a", 40, "p");
+	pt_counter c = { 0 };
+	es_projection_options o = pt_options(&c, "counts");
+	o.batch = 16;
+	o.progress = append_after_each;
+	o.progress_user_data = pt_db;
+	es_projection_stats st;
+	ck_assert_es(es_projection_rebuild(&st, pt_db, &o), 0);
+	ck_assert_uint_lt(st.batches, 20); /* not the 500 of the bound */
+	ck_assert_uint_eq(pt_count(pt_db, "counts", "a"), 40);
+	ck_assert_uint_eq(pt_count(pt_db, "counts", "w-after"), stream_events("w-after"));
+	ck_assert_uint_eq(st.events, 40 + stream_events("w-after"));
+	es_read *rd;
+	es_projection_status s;
+	ck_assert_es(es_read_begin(&rd, pt_db), 0);
+	ck_assert_es(es_projection_status_get(&s, rd, "counts"), 0);
+	ck_assert_uint_eq(s.behind, 0);
+	es_read_end(rd);
+}
+END_TEST
+
+/* A refusal among the events the swap applies fails the rebuild, and the
+ * model in use stays as it was. */
+static void append_bad_once(const es_projection_stats *st, uint64_t head, void *user_data)
+{
+	(void)head;
+	if (st->batches == 1)
+		pt_append(user_data, "b", 1, "bad");
+}
+
+START_TEST(refusal_in_the_swap_fails_the_rebuild)
+{
+	pt_append(pt_db, "a", 3, "p");
+	pt_counter c = { 0 };
+	es_projection_options o = pt_options(&c, "counts");
+	ck_assert_es(es_projection_catch_up(NULL, pt_db, &o), 0);
+	o.progress = append_bad_once;
+	o.progress_user_data = pt_db;
+	ck_assert_es(es_projection_rebuild(NULL, pt_db, &o), ES_EREJECTED);
+	ck_assert_ptr_nonnull(strstr(es_error_last()->message, "the rebuild of 'counts' refused position 4"));
+	ck_assert_uint_eq(pt_count(pt_db, "counts", "a"), 3);
+	ck_assert_uint_eq(pt_count(pt_db, "counts", "b"), 0);
+}
+END_TEST
+
 /* A rebuild that fails leaves the live model alone; the next one starts
  * afresh, not from the failed one's leftovers. */
 START_TEST(failed_rebuild_changes_nothing)
@@ -156,6 +213,8 @@ TCase *es_tc_rebuild(void)
 	tcase_add_checked_fixture(tc, pt_setup, pt_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, rebuild_while_writers_append);
+	tcase_add_test(tc, rebuild_ends_while_writes_keep_coming);
+	tcase_add_test(tc, refusal_in_the_swap_fails_the_rebuild);
 	tcase_add_test(tc, failed_rebuild_changes_nothing);
 	tcase_add_test(tc, rebuild_reports_progress_and_refuses_reserved_names);
 	tcase_add_test(tc, store_opens_after_a_large_swap);

@@ -14,6 +14,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,7 +142,7 @@ static const char *const current_types[] = {
 	ES_BANK_ACCOUNT_FROZEN, ES_BANK_ACCOUNT_UNFROZEN, ES_BANK_ACCOUNT_CLOSED,
 };
 
-static es_registry *registry;
+static _Atomic(es_registry *) registry;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void build_registry(void)
@@ -153,19 +154,23 @@ static void build_registry(void)
 	for (size_t i = 0; rc == 0 && i < sizeof current_types / sizeof current_types[0]; i++)
 		rc = es_registry_set_current(reg, current_types[i], ES_BANK_SCHEMA_VERSION);
 	if (rc == 0 && (rc = es_registry_validate(reg)) == 0)
-		registry = reg;
+		atomic_store_explicit(&registry, reg, memory_order_release);
 	else if (reg)
 		es_registry_free(reg);
 }
 
 /* A mutex, not pthread_once: a build that failed (out of memory) is tried
- * again by the next call instead of leaving the process without a registry. */
+ * again by the next call instead of leaving the process without a registry.
+ * Once built, callers (one per event folded) only load the pointer. */
 const es_registry *es_bank_registry(void)
 {
+	es_registry *reg = atomic_load_explicit(&registry, memory_order_acquire);
+	if (reg)
+		return reg;
 	pthread_mutex_lock(&registry_lock);
-	if (!registry)
+	if (!atomic_load_explicit(&registry, memory_order_relaxed))
 		build_registry();
-	const es_registry *reg = registry;
+	reg = atomic_load_explicit(&registry, memory_order_relaxed);
 	pthread_mutex_unlock(&registry_lock);
 	return reg;
 }

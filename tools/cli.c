@@ -66,3 +66,13 @@ int es_cli_int_arg(int64_t *out, const char *option, const char *text)
 	*out = v;
 	return 0;
 }
+
+int es_cli_list_add(const char **list, size_t *n, size_t max, const char *value, const char *option)
+{
+	if (!*value)
+		return es_cli_usage_error("%s: the value is empty", option);
+	if (*n >= max)
+		return es_cli_usage_error("%s: at most %zu", option, max);
+	list[(*n)++] = value;
+	return 0;
+}

@@ -57,16 +57,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int add_filter(const char **list, size_t *n, const char *value, const char *option)
-{
-	if (!*value)
-		return es_cli_usage_error("%s: the value is empty", option);
-	if (*n >= MAX_FILTERS)
-		return es_cli_usage_error("%s: at most %d", option, MAX_FILTERS);
-	list[(*n)++] = value;
-	return 0;
-}
-
 static int parse_args(args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,8 +76,8 @@ static int parse_args(args *a, int argc, char **argv)
 		case 'E': a->o.start = ES_SUBSCRIPTION_FROM_END; a->starts++; break;
 		case 'A': a->after = optarg; a->starts++; break;
 		case 'c': a->checkpoint = optarg; a->starts++; break;
-		case 'p': rc = add_filter(a->prefixes, &a->o.n_stream_prefixes, optarg, "--stream-prefix"); break;
-		case 't': rc = add_filter(a->types, &a->o.n_types, optarg, "--type"); break;
+		case 'p': rc = es_cli_list_add(a->prefixes, &a->o.n_stream_prefixes, MAX_FILTERS, optarg, "--stream-prefix"); break;
+		case 't': rc = es_cli_list_add(a->types, &a->o.n_types, MAX_FILTERS, optarg, "--type"); break;
 		case 'f': a->follow = 1; break;
 		case 'F': a->format = optarg; break;
 		case 'u':

@@ -18,6 +18,7 @@ ES__OPTIONS_INIT_FN(es_follow_options_init, es_follow_options, ES_FOLLOW_OPTIONS
                     ES_FOLLOW_OPTIONS_VERSION)
 
 #define DEFAULT_BATCH 4096
+#define FOLLOW_RETRY_MS 30000 /* JetStream requests failing (no leader yet) */
 
 struct es_follow {
 	es_db *db;
@@ -26,6 +27,7 @@ struct es_follow {
 	natsSubscription *sub;
 	size_t batch;
 	uint64_t head;         /* the replica's last position */
+	uint8_t head_id[16];   /* the id of its event there */
 	uint64_t stream_last;
 	uint64_t events;
 	int64_t *lags, *batch_at; /* lags: every import's; batch_at: this step's recorded_at */
@@ -131,6 +133,13 @@ static int subscribe(es_follow *f)
 	                                              (unsigned long long)(f->head + 1));
 }
 
+static int check_and_subscribe(void *arg)
+{
+	es_follow *f = arg;
+	int rc = check_head(f, f->head_id);
+	return rc ? rc : subscribe(f);
+}
+
 static int open_follow(es_follow *f, const es_follow_options *o)
 {
 	uint8_t id[16] = { 0 };
@@ -146,9 +155,10 @@ static int open_follow(es_follow *f, const es_follow_options *o)
 	if (rc == 0)
 		rc = es_relay__nats_open(&f->n, f->urls, o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 		                         : ES_RELAY__TIMEOUT_MS, 0, NULL, NULL);
+	memcpy(f->head_id, id, 16);
 	if (rc == 0)
-		rc = check_head(f, id);
-	return rc ? rc : subscribe(f);
+		rc = es_relay__retry(check_and_subscribe, f, FOLLOW_RETRY_MS);
+	return rc;
 }
 
 int es_follow_open(es_follow **out, es_db *db, const es_follow_options *opts)

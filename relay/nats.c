@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relay_int.h"
 
 #define MAX_URLS 16
 #define RECONNECT_WAIT_MS 100
+#define RETRY_PAUSE_MS 200
 
 int es_relay__nats_fail(int code, natsStatus s, jsErrCode jerr, const char *fmt, ...)
 {
@@ -136,4 +138,28 @@ int es_relay__nats_last(natsMsg **out, uint64_t *last_seq, uint64_t *first_seq, 
 		return es_relay__nats_fail(ES_EIO, s, jerr, "JetStream stream '%s': reading message %llu",
 		                           stream, (unsigned long long)last);
 	return 0;
+}
+
+int64_t es_relay__now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void es_relay__pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int es_relay__retry(int (*fn)(void *arg), void *arg, int retry_ms)
+{
+	int64_t deadline = es_relay__now_ms() + retry_ms;
+	for (;;) {
+		int rc = fn(arg);
+		if (rc != ES_EIO || es_relay__now_ms() >= deadline)
+			return rc;
+		es_relay__pause_ms(RETRY_PAUSE_MS);
+	}
 }

@@ -183,6 +183,21 @@ int es_relay__resume(es_relay *r, int fenced)
 	return reopen_subscription(r);
 }
 
+/* The stream found (or created), its subjects checked, and the resume point. */
+static int find_stream(void *arg)
+{
+	es_relay *r = arg;
+	natsMsg *probe = NULL;
+	uint64_t seq;
+	int rc = es_relay__nats_last(&probe, &seq, NULL, &r->n, r->js_stream);
+	natsMsg_Destroy(probe);
+	if (rc == ES_ENOTFOUND && r->create_replicas)
+		rc = create_stream(r, r->create_replicas);
+	if (rc == 0)
+		rc = check_subjects(r);
+	return rc ? rc : es_relay__resume(r, 0);
+}
+
 static int open_relay(es_relay *r, const es_relay_options *o)
 {
 	uint8_t id[16];
@@ -195,16 +210,8 @@ static int open_relay(es_relay *r, const es_relay_options *o)
 	if ((rc = es_relay__nats_open(&r->n, r->urls, r->timeout_ms, (int64_t)r->window, es_relay__on_ack, r)))
 		return rc;
 	r->max_payload = natsConnection_GetMaxPayload(r->n.nc);
-	natsMsg *probe = NULL;
-	uint64_t seq;
-	rc = es_relay__nats_last(&probe, &seq, NULL, &r->n, r->js_stream);
-	natsMsg_Destroy(probe);
-	if (rc == ES_ENOTFOUND && o->create_stream)
-		rc = create_stream(r, o->replicas);
-	if (rc == 0)
-		rc = check_subjects(r);
-	if (rc == 0)
-		rc = es_relay__resume(r, 0);
+	r->create_replicas = o->create_stream ? (o->replicas > 0 ? o->replicas : 1) : 0;
+	rc = es_relay__retry(find_stream, r, r->retry_ms);
 	r->info.position = r->pos;
 	r->info.js_seq = r->seq;
 	return rc;

@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "es_options.h"
 #include "relay_impl.h"
@@ -18,19 +17,6 @@
 
 ES__OPTIONS_INIT_FN(es_relay_options_init, es_relay_options, ES_RELAY_OPTIONS_INIT,
                     ES_RELAY_OPTIONS_VERSION)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
 /* libnats' thread: one ack or failure. The message says which slot it is
  * by the sequence it expected. */
@@ -43,7 +29,14 @@ void es_relay__on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
 	pthread_mutex_lock(&r->mu);
 	if (expect && e >= r->base && e - r->base < r->n_slots) {
 		es_relay__slot *s = &r->slots[e - r->base];
-		if (pa) {
+		if (pa && pa->Duplicate && !r->resending) {
+			/* Stored before this relay first sent it: by another publisher. */
+			s->state = SLOT_FAILED;
+			s->status = NATS_OK;
+			s->jerr = 0;
+			s->foreign_dup = 1;
+			s->seq = pa->Sequence;
+		} else if (pa) {
 			s->state = SLOT_STORED;
 			s->seq = pa->Sequence;
 		} else {
@@ -58,11 +51,12 @@ void es_relay__on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
 
 /* ---- one window ---- */
 
-static void window_reset(es_relay *r, uint64_t base)
+static void window_reset(es_relay *r, uint64_t base, int resending)
 {
 	pthread_mutex_lock(&r->mu);
 	r->base = base;
 	r->n_slots = 0;
+	r->resending = resending;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -72,6 +66,7 @@ static int publish(es_relay *r, natsMsg *msg, const es_event *ev)
 	pthread_mutex_lock(&r->mu);
 	es_relay__slot *s = &r->slots[r->n_slots++];
 	s->state = SLOT_PENDING;
+	s->foreign_dup = 0;
 	s->position = ev->position;
 	pthread_mutex_unlock(&r->mu);
 	jsPubOptions po;
@@ -150,17 +145,24 @@ static es_relay__slot *take_stored(es_relay *r, size_t *stored)
 	return failed;
 }
 
+typedef struct resume_req {
+	es_relay *r;
+	int fenced;
+} resume_req;
+
+static int resume_once(void *arg)
+{
+	resume_req *q = arg;
+	return es_relay__resume(q->r, q->fenced);
+}
+
 /* After a failure: the stream's last message again, checked, and the
- * subscription reopened after it. fenced: the failure was 10071. */
+ * subscription reopened after it. A 10071 refusal must be this relay's own. */
 static int recover(es_relay *r, const es_relay__slot *f, int64_t deadline)
 {
-	int fenced = f->jerr == JSStreamWrongLastSequenceErr;
-	for (;;) {
-		int rc = es_relay__resume(r, fenced);
-		if (rc != ES_EIO || now_ms() >= deadline)
-			return rc;
-		pause_ms(RETRY_PAUSE_MS);
-	}
+	resume_req q = { r, f->jerr == JSStreamWrongLastSequenceErr };
+	int64_t left = deadline - es_relay__now_ms();
+	return es_relay__retry(resume_once, &q, left > 0 ? (int)left : 0);
 }
 
 static int save_progress(es_relay *r)
@@ -175,10 +177,10 @@ static int save_progress(es_relay *r)
 
 static int publish_window(uint64_t *published, es_relay *r, int timeout_ms)
 {
-	int64_t deadline = now_ms() + r->retry_ms;
-	for (;;) {
+	int64_t deadline = es_relay__now_ms() + r->retry_ms;
+	for (int resending = 0;; resending = 1) {
 		size_t n = 0, stored;
-		window_reset(r, r->seq);
+		window_reset(r, r->seq, resending);
 		int rc = fill(&n, r, timeout_ms);
 		es_subscription_release(r->sub);
 		if (n)
@@ -192,13 +194,19 @@ static int publish_window(uint64_t *published, es_relay *r, int timeout_ms)
 		}
 		if (rc || !failed)
 			return rc;
+		if (failed->foreign_dup)
+			return es_error_set(ES_ECONFLICT, "JetStream stream '%s': another relay publishes to it "
+			                    "(position %llu was stored at sequence %llu before this relay sent it; "
+			                    "refused as a wrong last sequence, 10071, would be): one relay per "
+			                    "JetStream stream", r->js_stream, (unsigned long long)failed->position,
+			                    (unsigned long long)failed->seq);
 		r->info.resent += n - stored;
-		if (now_ms() >= deadline)
+		if (es_relay__now_ms() >= deadline)
 			return es_relay__nats_fail(ES_EIO, failed->status, failed->jerr, "relay: publishing "
 			                           "position %llu to JetStream stream '%s' kept failing for %d ms",
 			                           (unsigned long long)failed->position, r->js_stream, r->retry_ms);
 		if (failed->jerr != JSStreamWrongLastSequenceErr)
-			pause_ms(RETRY_PAUSE_MS);
+			es_relay__pause_ms(RETRY_PAUSE_MS);
 		if ((rc = recover(r, failed, deadline)))
 			return rc;
 		timeout_ms = 0;

@@ -22,6 +22,7 @@ typedef struct es_relay__slot {
 	uint64_t seq;       /* SLOT_STORED: its JetStream sequence */
 	natsStatus status;  /* SLOT_FAILED */
 	jsErrCode jerr;
+	int foreign_dup;    /* SLOT_FAILED: a duplicate ack for a first send */
 } es_relay__slot;
 
 struct es_relay {
@@ -34,10 +35,12 @@ struct es_relay {
 	char relay_id[ES_ID_TEXT_SIZE];
 	size_t window;
 	int timeout_ms, retry_ms;
+	int create_replicas;        /* create the stream with these replicas if missing; 0: do not */
 	int64_t max_payload;
 	uint64_t pos, seq;          /* the stream's last message: position, sequence */
 	es_relay_info info;
-	pthread_mutex_t mu;         /* guards base, slots, n_slots */
+	pthread_mutex_t mu;         /* guards base, slots, n_slots, resending */
+	int resending;              /* this window follows a failure: duplicates are ours */
 	uint64_t base;              /* the sequence slot 0 expects before it */
 	es_relay__slot *slots;
 	size_t n_slots;

@@ -39,6 +39,13 @@ int es_relay__nats_fail(int code, natsStatus s, jsErrCode jerr, const char *fmt,
 int es_relay__nats_last(natsMsg **out, uint64_t *last_seq, uint64_t *first_seq, es_relay__nats *n,
                         const char *stream);
 
+/* Runs fn until it returns anything but ES_EIO (a JetStream request that
+ * failed: no leader yet, a node restarting) or for retry_ms, pausing
+ * between tries. fn's last result. */
+int es_relay__retry(int (*fn)(void *arg), void *arg, int retry_ms);
+void es_relay__pause_ms(int ms);
+int64_t es_relay__now_ms(void);
+
 /* ---- codec.c ---- */
 
 #define ES_RELAY__SUBJECT_MAX (3 * ES_STREAM_NAME_MAX + 256)

@@ -10,6 +10,20 @@
 #include "cli.h"
 
 const char *es_cli_prog = "evstore";
+volatile sig_atomic_t es_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	es_cli_stop = 1;
+}
+
+void es_cli_stop_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal }; /* no SA_RESTART: waits return */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 int es_cli_fail(int rc)
 {

@@ -33,14 +33,6 @@ typedef struct args {
 	int follow, json;
 } args;
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static int parse_args(args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -78,7 +70,7 @@ static int run(es_follow *f, const args *a)
 	es_follow_stats st;
 	int rc = es_follow_stats_get(&st, f, 1);
 	uint64_t target = st.stream_last;
-	while (rc == 0 && !stop && (a->follow || st.position < target)) {
+	while (rc == 0 && !es_cli_stop && (a->follow || st.position < target)) {
 		rc = es_follow_step(f, a->follow ? WAIT_MS : CATCH_UP_MS);
 		if (rc == ES_ETIMEDOUT && a->follow)
 			rc = 0;
@@ -111,9 +103,7 @@ static void summary(es_follow *f, int json)
 int main(int argc, char **argv)
 {
 	es_cli_prog = "es-follow";
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	es_cli_stop_on_signals();
 	args a = { .o = ES_FOLLOW_OPTIONS_INIT };
 	int rc = parse_args(&a, argc, argv);
 	if (rc)

@@ -45,14 +45,6 @@ typedef struct args {
 	int follow, status, json;
 } args;
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static int parse_args(args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -160,7 +152,7 @@ static int relay(es_db *db, const args *a)
 	if (in->created)
 		fprintf(stderr, "%s: created JetStream stream '%s'\n", es_cli_prog, a->o.js_stream);
 	report(in, "resuming");
-	while (!stop) {
+	while (!es_cli_stop) {
 		rc = es_relay_step(NULL, r, a->follow ? WAIT_MS : 0);
 		if (rc == ES_ETIMEDOUT && a->follow)
 			continue;
@@ -180,9 +172,7 @@ static int relay(es_db *db, const args *a)
 int main(int argc, char **argv)
 {
 	es_cli_prog = "es-relay";
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waits return */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	es_cli_stop_on_signals();
 	args a = { .o = ES_RELAY_OPTIONS_INIT };
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)

@@ -49,14 +49,6 @@ typedef struct args {
 	int starts, follow, lag, json;
 } args;
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static int parse_args(args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -218,7 +210,7 @@ static int save(tail *t, uint64_t position)
 static int run(tail *t, es_subscription *sub, bool follow)
 {
 	bool closed = false;
-	while (!stop && !closed) {
+	while (!es_cli_stop && !closed) {
 		es_subscription_item it;
 		int rc = es_subscription_next(&it, sub, follow ? WAIT_MS : 0);
 		if (rc == ES_ETIMEDOUT && follow)
@@ -268,9 +260,7 @@ int main(int argc, char **argv)
 {
 	es_cli_prog = "es-tail";
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an EPIPE write: stop quietly */
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waits return */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	es_cli_stop_on_signals();
 	args a = { .o = ES_SUBSCRIPTION_OPTIONS_INIT };
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)

@@ -5,11 +5,15 @@
  *   relay_helper publish URL SUBJECT    a foreign (non-evstore) message
  *   relay_helper append-big DB STREAM   one event whose payload is the store's
  *                                       maximum event size
+ *   relay_helper append DB N RATE       N 100-byte events in batches of 100
+ *                                       (RATE events/s at most; 0: no limit),
+ *                                       for relay_bench.sh
  * Exit status 0, or 1 with a message.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nats/nats.h>
 #include <evstore/evstore.h>
@@ -69,8 +73,46 @@ static int append_big(const char *path, const char *stream)
 	return rc ? 1 : 0;
 }
 
+static int append_many(const char *path, long n, long rate)
+{
+	es_db *db;
+	es_open_options oo = ES_OPEN_OPTIONS_INIT;
+	int rc = es_db_open(&db, path, &oo);
+	char payload[100];
+	memset(payload, 'x', sizeof payload);
+	es_event_data ev[100];
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (long done = 0; rc == 0 && done < n; done += 100) {
+		char stream[32];
+		snprintf(stream, sizeof stream, "bench-%ld", (done / 100) % 1000);
+		for (int i = 0; i < 100; i++)
+			ev[i] = (es_event_data){ .type = "Bench", .schema_version = 1, .payload = payload,
+			                         .payload_len = sizeof payload };
+		es_append_result res;
+		rc = es_stream_append(&res, db, stream, ES_ANY, ev, 100);
+		if (rate > 0) { /* pace: done events by now at most */
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			double due = (double)(done + 100) / (double)rate;
+			double spent = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+			if (due > spent) {
+				struct timespec ts = { (time_t)(due - spent), (long)((due - spent - (double)(time_t)(due - spent)) * 1e9) };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	if (rc)
+		fprintf(stderr, "relay_helper: %s\n", es_error_last()->message);
+	if (db)
+		es_db_close(db);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "append") == 0)
+		return append_many(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "append-big") == 0)
 		return append_big(argv[2], argv[3]);
 	if (argc != 4 || (strcmp(argv[1], "list") && strcmp(argv[1], "publish"))) {

@@ -58,7 +58,7 @@ start_follower() {
 # ---- exactly once under faults: kill -9 the relay 24 times, the leader twice ----
 start_relay relay0
 wait_for 150 "$relay" --db "$P" --js-stream EV --status || fail "the relay published nothing"
-kill -9 $relay_pid; wait $relay_pid 2>/dev/null || true
+kill -9 $relay_pid 2>/dev/null || true; wait $relay_pid 2>/dev/null || true
 start_follower
 downed=""
 for round in $(seq 1 24); do
@@ -70,14 +70,14 @@ for round in $(seq 1 24); do
 		node_kill "$downed"
 		sleep "0.$((RANDOM % 5 + 3))"
 	fi
-	kill -9 $relay_pid; wait $relay_pid 2>/dev/null || true
+	kill -9 $relay_pid 2>/dev/null || true; wait $relay_pid 2>/dev/null || true
 	if [ -n "$downed" ]; then node_start "$downed"; downed=""; fi
 	if [ $((round % 6)) = 0 ]; then
-		kill -9 $follower_pid; wait $follower_pid 2>/dev/null || true
+		kill -9 $follower_pid 2>/dev/null || true; wait $follower_pid 2>/dev/null || true
 		start_follower
 	fi
 done
-kill -9 $follower_pid; wait $follower_pid 2>/dev/null || true
+kill -9 $follower_pid 2>/dev/null || true; wait $follower_pid 2>/dev/null || true
 passed=$((passed + 1))
 
 # ---- a second relay on the same JetStream stream is refused ----

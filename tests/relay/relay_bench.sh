@@ -8,19 +8,19 @@
 set -eu
 bin=$1
 helper=$2
-n=${3:-200000}
-rate=${4:-20000}
+count=${3:-200000}
+rate=${4:-2000}
 runs=${5:-3}
 . "$(dirname "$0")/../support/cli_expect.sh"
 . "$(dirname "$0")/cluster.sh"
 cluster_start
 for run in $(seq 1 "$runs"); do
 	db="$work/p$run"
-	"$helper" append "$db" "$n" 0
+	"$helper" append "$db" "$count" 0
 	t0=$(date +%s.%N)
 	"$bin/es-relay" --db "$db" --nats "$NATS_URLS" --js-stream "T$run" --create-stream --replicas 3 2>/dev/null
 	t1=$(date +%s.%N)
-	echo "run $run: relayed $n events in $(echo "$t1 - $t0" | bc) s: $(echo "$n / ($t1 - $t0)" | bc) events/s"
+	echo "run $run: relayed $count events in $(echo "$t1 - $t0" | bc) s: $(echo "$count / ($t1 - $t0)" | bc) events/s"
 	# Lag: a relay and a follower run while the store takes $rate events/s.
 	"$bin/es-relay" --db "$db" --nats "$NATS_URLS" --js-stream "T$run" --follow 2>/dev/null &
 	rp=$!

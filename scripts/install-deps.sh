@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config liblmdb-dev lmdb-utils libprotobuf-c-dev
           protobuf-c-compiler check libsubunit-dev libxxhash-dev libsqlite3-dev
-          libssl-dev libjansson-dev python3 "$@")
+          libssl-dev libjansson-dev python3 nats-server libnats-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,20 @@
 #include "cli.h"
 
 const char *es_cli_prog = "evstore";
+volatile sig_atomic_t es_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	es_cli_stop = 1;
+}
+
+void es_cli_stop_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal }; /* no SA_RESTART: waits return */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 int es_cli_fail(int rc)
 {
@@ -64,5 +78,15 @@ int es_cli_int_arg(int64_t *out, const char *option, const char *text)
 	if (errno || end == text || *end || v < 0 || text[0] == '-' || text[0] == '+' || text[0] == ' ')
 		return es_cli_usage_error("%s: '%s' is not a non-negative integer", option, text);
 	*out = v;
+	return 0;
+}
+
+int es_cli_list_add(const char **list, size_t *n, size_t max, const char *value, const char *option)
+{
+	if (!*value)
+		return es_cli_usage_error("%s: the value is empty", option);
+	if (*n >= max)
+		return es_cli_usage_error("%s: at most %zu", option, max);
+	list[(*n)++] = value;
 	return 0;
 }

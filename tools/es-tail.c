@@ -49,24 +49,6 @@ typedef struct args {
 	int starts, follow, lag, json;
 } args;
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static int add_filter(const char **list, size_t *n, const char *value, const char *option)
-{
-	if (!*value)
-		return es_cli_usage_error("%s: the value is empty", option);
-	if (*n >= MAX_FILTERS)
-		return es_cli_usage_error("%s: at most %d", option, MAX_FILTERS);
-	list[(*n)++] = value;
-	return 0;
-}
-
 static int parse_args(args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,8 +68,8 @@ static int parse_args(args *a, int argc, char **argv)
 		case 'E': a->o.start = ES_SUBSCRIPTION_FROM_END; a->starts++; break;
 		case 'A': a->after = optarg; a->starts++; break;
 		case 'c': a->checkpoint = optarg; a->starts++; break;
-		case 'p': rc = add_filter(a->prefixes, &a->o.n_stream_prefixes, optarg, "--stream-prefix"); break;
-		case 't': rc = add_filter(a->types, &a->o.n_types, optarg, "--type"); break;
+		case 'p': rc = es_cli_list_add(a->prefixes, &a->o.n_stream_prefixes, MAX_FILTERS, optarg, "--stream-prefix"); break;
+		case 't': rc = es_cli_list_add(a->types, &a->o.n_types, MAX_FILTERS, optarg, "--type"); break;
 		case 'f': a->follow = 1; break;
 		case 'F': a->format = optarg; break;
 		case 'u':
@@ -228,7 +210,7 @@ static int save(tail *t, uint64_t position)
 static int run(tail *t, es_subscription *sub, bool follow)
 {
 	bool closed = false;
-	while (!stop && !closed) {
+	while (!es_cli_stop && !closed) {
 		es_subscription_item it;
 		int rc = es_subscription_next(&it, sub, follow ? WAIT_MS : 0);
 		if (rc == ES_ETIMEDOUT && follow)
@@ -278,9 +260,7 @@ int main(int argc, char **argv)
 {
 	es_cli_prog = "es-tail";
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an EPIPE write: stop quietly */
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waits return */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	es_cli_stop_on_signals();
 	args a = { .o = ES_SUBSCRIPTION_OPTIONS_INIT };
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)

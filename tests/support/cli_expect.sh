@@ -3,8 +3,9 @@
 # failed; fail MESSAGE; and expect STATUS [TEXT] -- COMMAND..., which runs
 # COMMAND with its output in $work/out and $work/err and checks its exit
 # status and a text that stdout or stderr must hold. Counts in $passed.
+# A test that starts servers defines cli_on_exit (a command run first at exit).
 work=$(mktemp -d)
-trap 'st=$?; chmod -R u+rwx "$work" 2>/dev/null
+trap 'st=$?; ${cli_on_exit:-true}; chmod -R u+rwx "$work" 2>/dev/null
       if [ "$st" -eq 0 ]; then rm -rf "$work"; else echo "cli_test: files kept in $work" >&2; fi' EXIT
 passed=0
 

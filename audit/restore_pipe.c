@@ -86,23 +86,27 @@ static chunk *chunk_new(pipe_ctx *p)
 	return c;
 }
 
-/* A spare chunk for the parser, or NULL once the importer has stopped, or
- * when out of memory with no chunk to wait for. */
-static chunk *take_spare(pipe_ctx *p)
+/* A spare chunk for the parser: 0 with *out; ES__ESTOPPED once the
+ * importer has stopped (seen under the lock: the importer sets it from its
+ * thread); ES_ENOMEM when out of memory with no chunk to wait for. */
+static int take_spare(chunk **out, pipe_ctx *p)
 {
 	pthread_mutex_lock(&p->lock);
 	bool make = !p->spare && !p->stop && p->n_all < CHUNKS;
 	pthread_mutex_unlock(&p->lock);
 	chunk *c = make ? chunk_new(p) : NULL;
-	if (c || (make && p->n_all == 0))
-		return c;
-	pthread_mutex_lock(&p->lock);
-	while (!p->spare && !p->stop)
-		pthread_cond_wait(&p->cond, &p->lock);
-	if ((c = p->stop ? NULL : p->spare))
-		p->spare = c->next;
-	pthread_mutex_unlock(&p->lock);
-	return c;
+	if (!c && make && p->n_all == 0)
+		return es_error_set(ES_ENOMEM, "restoring: out of memory");
+	if (!c) {
+		pthread_mutex_lock(&p->lock);
+		while (!p->spare && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if ((c = p->stop ? NULL : p->spare))
+			p->spare = c->next;
+		pthread_mutex_unlock(&p->lock);
+	}
+	*out = c;
+	return c ? 0 : ES__ESTOPPED;
 }
 
 /* The next chunk for the importer; NULL when the parser ended without one
@@ -166,12 +170,13 @@ static int on_pass2(const char *rec, size_t len, es_audit__kind kind, uint64_t l
 		return verified(p) ? check_state_record(p, rec, len, line) : ES__ESTOPPED;
 	if (kind != ES_AUDIT_REC_EVENT)
 		return 0;
-	if (!p->cur && !(p->cur = take_spare(p)))
-		return p->stop ? ES__ESTOPPED : es_error_set(ES_ENOMEM, "restoring: out of memory");
+	int rc = p->cur ? 0 : take_spare(&p->cur, p);
+	if (rc)
+		return rc;
 	chunk *c = p->cur;
 	const es_restore_options *o = p->r->o;
-	int rc = es_audit__parse_event(&c->ev[c->n], rec, len, line, o->descriptor, o->descriptor_user_data,
-	                               &c->arena);
+	rc = es_audit__parse_event(&c->ev[c->n], rec, len, line, o->descriptor, o->descriptor_user_data,
+	                           &c->arena);
 	if (rc)
 		return rc;
 	if (c->ev[c->n].position != p->next_position)
@@ -198,19 +203,20 @@ static void *parser(void *user_data)
 		                  "now %s)", again.final_hash);
 	if (rc == ES__ESTOPPED)
 		return NULL;
-	if (!p->cur && !(p->cur = take_spare(p))) {
+	char msg[sizeof p->end_msg];
+	snprintf(msg, sizeof msg, "%s", rc ? es_error_last()->message : "");
+	if (!p->cur && take_spare(&p->cur, p)) { /* no chunk to carry the end: stopped, or out of memory */
 		pthread_mutex_lock(&p->lock);
 		p->ended = true;
 		p->end_rc = rc ? rc : ES_ENOMEM;
-		snprintf(p->end_msg, sizeof p->end_msg, "%s", rc ? es_error_last()->message
-		         : "restoring: out of memory");
+		snprintf(p->end_msg, sizeof p->end_msg, "%s", rc ? msg : "restoring: out of memory");
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 		return NULL;
 	}
 	p->cur->last = true;
 	p->cur->rc = rc;
-	snprintf(p->cur->msg, sizeof p->cur->msg, "%s", rc ? es_error_last()->message : "");
+	snprintf(p->cur->msg, sizeof p->cur->msg, "%s", msg);
 	put_full(p, p->cur);
 	return NULL;
 }

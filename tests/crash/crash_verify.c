@@ -477,6 +477,8 @@ static int count_owned(const char *account_id, void *user_data)
  * model is checked per account (check_model_account). */
 static void check_models(scan *s)
 {
+	if (s->problems)
+		return; /* a damaged store: catching up writes to it, and may loop in it */
 	es_read *rd;
 	int64_t net = 0;
 	unsigned owned = 0, opened = 0;

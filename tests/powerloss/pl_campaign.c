@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,7 +366,13 @@ static int check_state(const char *dir, cr_ledger *lg, const kind *k, int acked_
 	return problems;
 }
 
-/* Forks the check: 0 passed, 1 problems, 2 the checker died (a signal). */
+/* A state's check takes well under a second (a few under sanitizers); one
+ * that runs this long loops in a store a broken disk damaged (LMDB can
+ * cycle through corrupt pages), and fails instead of hanging the campaign. */
+#define CHECK_SECONDS 30
+
+/* Forks the check: 0 passed, 1 problems, 2 the checker died (a signal, or
+ * CHECK_SECONDS passed). */
 static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int acked_load, uint64_t seen,
                           const char *err)
 {
@@ -376,6 +383,7 @@ static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int ack
 			int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 			dup2(fd, 2);
 		}
+		alarm(CHECK_SECONDS);
 		_exit(check_state(dir, lg, k, acked_load, seen) ? 1 : 0);
 	}
 	int status;
@@ -385,8 +393,11 @@ static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int ack
 		if (err) {
 			FILE *f = fopen(err, "a");
 			if (f) {
-				fprintf(f, "pl_campaign: the checker died of signal %d (%s)\n", WTERMSIG(status),
+				fprintf(f, "pl_campaign: the checker died of signal %d (%s)", WTERMSIG(status),
 				        strsignal(WTERMSIG(status)));
+				if (WTERMSIG(status) == SIGALRM)
+					fprintf(f, ": it ran past %d s", CHECK_SECONDS);
+				fputc('\n', f);
 				fclose(f);
 			}
 		}

@@ -40,6 +40,7 @@ appender() {
 	while [ ! -e "$work/stop-appender" ]; do
 		n=$((n + 1))
 		"$bank" --db "$P" deposit "acc-$((n % 4 + 1))" 1.00 >/dev/null
+		echo $n >"$work/appended"
 	done
 }
 appender &
@@ -105,6 +106,12 @@ passed=$((passed + 1))
 
 # ---- an event at the store's maximum size goes through ----
 "$helper" append-big "$P" big-1 || fail "appending the maximum-size event"
+# At least 100 deposits, however slow the machine (a sanitizer build starts
+# es-bank slowly): a count, not a time.
+for _ in $(seq 1200); do
+	[ "$(cat "$work/appended" 2>/dev/null || echo 0)" -gt 100 ] && break
+	sleep 0.1
+done
 touch "$work/stop-appender"
 wait $appender_pid
 expect 0 "stopped" -- "$relay" --db "$P" --nats "$NATS_URLS" --js-stream EV

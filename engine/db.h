@@ -69,10 +69,12 @@ struct es_db {
 	bool has_projections; /* likewise */
 	struct es_notify_page *notify; /* commit wake-ups (notify.c); NULL: waiters poll */
 	/* Commit hooks (hooks.c): run in every append's transaction. Appends
-	 * take the lock shared, es__commit_hook_add/remove exclusive. */
+	 * take the lock shared, es__commit_hook_add/remove exclusive; count
+	 * lets an append through a handle without hooks skip the lock. */
 	struct {
 		pthread_rwlock_t lock;
 		struct es__hook *list;
+		_Atomic size_t count;
 	} hooks;
 	char *path;
 };
@@ -173,8 +175,8 @@ void es__notify_commit(es_db *db);
 int es__read_over(es_db *db, MDB_txn *txn, int (*fn)(es_read *rd, void *user_data), void *user_data);
 
 /* ---- hooks.c ---- */
-/* Whether the handle has commit hooks (a hint: they may change until the
- * run). Runs the handle's commit hooks in txn, whose appends took the log
+/* Whether the handle has commit hooks, without the lock (a hint: one
+ * added meanwhile catches up at its next run). Runs the handle's commit hooks in txn, whose appends took the log
  * to head; events[0..n) are the last n positions' events, or n is 0. */
 bool es__commit_hooks_any(es_db *db);
 int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head, const es_event *events, size_t n);

@@ -5,6 +5,7 @@
  * handles and processes do not run it (the projections module catches up
  * what they appended).
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "es_alloc.h"
@@ -40,8 +41,10 @@ int es__commit_hook_add(es_db *db, const char *name, es__commit_hook_fn fn, void
 	pthread_rwlock_wrlock(&db->hooks.lock);
 	es__hook **at = hook_find(db, name);
 	bool taken = *at != NULL;
-	if (!taken)
+	if (!taken) {
 		*at = hook; /* last: hooks run in the order they were added */
+		atomic_fetch_add(&db->hooks.count, 1);
+	}
 	pthread_rwlock_unlock(&db->hooks.lock);
 	if (!taken)
 		return 0;
@@ -53,8 +56,10 @@ int es__commit_hook_remove(es_db *db, const char *name)
 {
 	pthread_rwlock_wrlock(&db->hooks.lock);
 	es__hook **at = hook_find(db, name), *hook = *at;
-	if (hook)
+	if (hook) {
 		*at = hook->next;
+		atomic_fetch_sub(&db->hooks.count, 1);
+	}
 	pthread_rwlock_unlock(&db->hooks.lock);
 	if (!hook)
 		return es__error_set(ES_ENOTFOUND, "'%s' is not added to this handle", name);
@@ -81,10 +86,7 @@ static int run_each(es_read *rd, void *user_data)
 
 bool es__commit_hooks_any(es_db *db)
 {
-	pthread_rwlock_rdlock(&db->hooks.lock);
-	bool any = db->hooks.list != NULL;
-	pthread_rwlock_unlock(&db->hooks.lock);
-	return any;
+	return atomic_load_explicit(&db->hooks.count, memory_order_relaxed) != 0;
 }
 
 int es__commit_hooks_run(es_db *db, MDB_txn *txn, uint64_t head, const es_event *events, size_t n)
@@ -105,4 +107,5 @@ void es__commit_hooks_free(es_db *db)
 		es_free(h);
 	}
 	db->hooks.list = NULL;
+	atomic_store(&db->hooks.count, 0);
 }

@@ -16,9 +16,8 @@
 
 typedef struct swap {
 	const char *name;
-	char next[NAME_SIZE];
-	char live_cp[ES__PROJECTION_CHECKPOINT_SIZE], next_cp[ES__PROJECTION_CHECKPOINT_SIZE];
-	es__proj_applier *rest; /* applies the last stretch in the swap */
+	char live_cp[ES__PROJECTION_CHECKPOINT_SIZE];
+	es__proj_applier *rest; /* the rebuild's name and checkpoint; applies the last stretch */
 	es__state_txn *rd_txn;  /* the swap's transaction, for apply_rest */
 	uint64_t batch, head;
 	bool behind; /* more than a batch behind the head: catch up again */
@@ -28,10 +27,10 @@ typedef struct swap {
 static int start_fresh(es__state_txn *t, void *user_data)
 {
 	swap *s = user_data;
-	int rc = es__state_ns_clear(t, s->next);
+	int rc = es__state_ns_clear(t, s->rest->name);
 	if (rc == 0)
-		rc = es__state_checkpoint_del(t, s->next_cp);
-	return rc ? rc : es__proj_failure_clear(t, s->next);
+		rc = es__state_checkpoint_del(t, s->rest->checkpoint);
+	return rc ? rc : es__proj_failure_clear(t, s->rest->name);
 }
 
 static int apply_rest(es_read *rd, void *user_data)
@@ -47,7 +46,7 @@ static int put_in_place(es__state_txn *t, void *user_data)
 	uint64_t head, at = 0;
 	int rc = es__state_log_head(&head, t);
 	if (rc == 0)
-		rc = es__state_checkpoint_get(&at, t, s->next_cp);
+		rc = es__state_checkpoint_get(&at, t, s->rest->checkpoint);
 	if (rc)
 		return rc;
 	if ((s->behind = head - at > s->batch))
@@ -57,7 +56,7 @@ static int put_in_place(es__state_txn *t, void *user_data)
 	s->rest->applied = 0; /* this try's, if the transaction is retried */
 	if (at < head && (rc = es__state_read_in(t, apply_rest, s)))
 		return rc;
-	if ((rc = es__state_ns_clear(t, s->name)) || (rc = es__state_ns_copy(t, s->next, s->name)) ||
+	if ((rc = es__state_ns_clear(t, s->name)) || (rc = es__state_ns_copy(t, s->rest->name, s->name)) ||
 	    (rc = es__state_checkpoint_set(t, s->live_cp, head)) || (rc = es__proj_failure_clear(t, s->name)))
 		return rc;
 	return start_fresh(t, s);
@@ -68,17 +67,17 @@ int es_projection_rebuild(es_projection_stats *out, es_db *db, const es_projecti
 	es_projection_stats st = { 0 };
 	int rc = es__proj_check_options(db, opts, "es_projection_rebuild");
 	swap s = { .name = opts ? opts->name : NULL };
+	char next_name[NAME_SIZE];
 	if (rc == 0) {
-		snprintf(s.next, sizeof s.next, "%s%s", opts->name, ES__REBUILD_SUFFIX);
+		snprintf(next_name, sizeof next_name, "%s%s", opts->name, ES__REBUILD_SUFFIX);
 		snprintf(s.live_cp, sizeof s.live_cp, "%s%s", ES__PROJECTION_CHECKPOINT, opts->name);
-		snprintf(s.next_cp, sizeof s.next_cp, "%s%s", ES__PROJECTION_CHECKPOINT, s.next);
 		s.batch = opts->batch ? opts->batch : ES__PROJ_DEFAULT_BATCH;
-		rc = es__state_write(db, start_fresh, &s);
+		rc = es__proj_applier_new(&s.rest, opts, next_name, "the rebuild of");
 	}
 	if (rc == 0)
-		rc = es__proj_applier_new(&s.rest, opts, s.next, "the rebuild of");
+		rc = es__state_write(db, start_fresh, &s);
 	es_projection_options next = opts ? *opts : (es_projection_options)ES_PROJECTION_OPTIONS_INIT;
-	next.name = s.next;
+	next.name = next_name; /* with opts' progress, unlike the applier's options */
 	for (s.behind = true; rc == 0 && s.behind;)
 		if ((rc = es__proj_catch_up(&st, db, &next)) == 0)
 			rc = es__state_write(db, put_in_place, &s);

@@ -370,12 +370,12 @@ static int put_maybe_last(commit_state *cs, MDB_dbi dbi, MDB_cursor **end, MDB_v
 	if (likely_last) {
 		int rc = *end ? 0 : mdb_cursor_open(cs->txn, dbi, end);
 		if (rc == 0)
-			rc = mdb_cursor_put(*end, k, v, flags | MDB_APPEND);
+			rc = es__cursor_put(cs->db, *end, k, v, flags | MDB_APPEND);
 		if (rc != MDB_KEYEXIST)
 			return rc;
 		v->mv_size = size;
 	}
-	return mdb_put(cs->txn, dbi, k, v, flags);
+	return es__put(cs->db, cs->txn, dbi, k, v, flags);
 }
 
 static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec, es_event_data *ev,
@@ -411,6 +411,7 @@ static int write_event(commit_state *cs, const char *stream, es_stream_rec *rec,
 	                         MDB_NOOVERWRITE | MDB_RESERVE, rec->id == cs->newest_stream)))
 		return es__lmdb(rc, "writing an event");
 	es__record_encode(v.mv_data, &in);
+	es__jops_reserved(cs->db, v.mv_data, v.mv_size);
 	MDB_val pk = { 8, pos }, pv = { 16, key }, ik = { 16, ev->id };
 	if ((rc = put_maybe_last(cs, cs->db->dbi.log, &cs->end_log, &pk, &pv, MDB_NOOVERWRITE, true)))
 		return es__lmdb(rc, "writing the log");

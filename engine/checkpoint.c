@@ -79,7 +79,7 @@ int es__checkpoint_put(MDB_txn *txn, es_db *db, const char *name, uint64_t posit
 	uint8_t value[CHECKPOINT_VALUE];
 	es__put_le64(value, req->position);
 	MDB_val k = { strlen(req->name), (void *)req->name }, v = { sizeof value, value };
-	rc = mdb_put(txn, db->dbi.checkpoints, &k, &v, 0);
+	rc = es__put(db, txn, db->dbi.checkpoints, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing a checkpoint") : 0;
 }
 
@@ -114,7 +114,7 @@ static int delete(es_db *db, MDB_txn *txn, void *user_data)
 {
 	const char *name = user_data;
 	MDB_val k = { strlen(name), (void *)name };
-	int rc = mdb_del(txn, db->dbi.checkpoints, &k, NULL);
+	int rc = es__del(db, txn, db->dbi.checkpoints, &k);
 	if (rc == MDB_NOTFOUND)
 		return es__error_set(ES_ENOTFOUND, "no checkpoint '%s'", name);
 	return rc ? es__lmdb(rc, "deleting a checkpoint") : 0;

@@ -31,39 +31,9 @@
 
 #include "db.h"
 #include "es_fsync.h"
+#include "metapage.h"
 
-/* LMDB 0.9's on-disk meta page: a 16-byte page header (flags at offset 10,
- * P_META = 0x08), then the meta: magic at 16, format version at 20, the
- * page size in the free table's md_pad at 40, the transaction id at 144. */
-#define META_FLAGS_OFF 10
-#define META_MAGIC_OFF 16
-#define META_VERSION_OFF 20
-#define META_TXNID_OFF 144
-#define P_META 0x08
-#define MDB_MAGIC 0xBEEFC0DEu
-#define MDB_DATA_VERSION 1u
 #define NAME_MAX_LEN (PATH_MAX + 32)
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4); /* LMDB writes native byte order */
-	return v;
-}
-
-/* 1: meta page p is valid; *txnid its transaction. */
-static int meta_valid(const uint8_t *p, size_t have, uint64_t *txnid)
-{
-	uint16_t flags;
-	if (have < META_TXNID_OFF + 8)
-		return 0;
-	memcpy(&flags, p + META_FLAGS_OFF, 2);
-	if (!(flags & P_META) || get32(p + META_MAGIC_OFF) != MDB_MAGIC ||
-	    get32(p + META_VERSION_OFF) != MDB_DATA_VERSION)
-		return 0;
-	memcpy(txnid, p + META_TXNID_OFF, 8);
-	return 1;
-}
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -91,8 +61,8 @@ static int unfinished(const char *file)
 		return 0;
 	size_t have = (size_t)n;
 	uint64_t t0 = 0, t1 = 0;
-	int v0 = meta_valid(buf, have, &t0);
-	int v1 = have > page && meta_valid(buf + page, have - page, &t1);
+	int v0 = es__meta_page_valid(buf, have, &t0);
+	int v1 = have > page && es__meta_page_valid(buf + page, have - page, &t1);
 	if ((v0 && t0 > 0) || (v1 && t1 > 0))
 		return 0;
 	if (v0 && v1)

@@ -24,6 +24,7 @@
 
 #include "es_alloc.h"
 #include "db.h"
+#include "journal.h"
 #include "es_options.h"
 
 
@@ -139,6 +140,11 @@ static int commit_error(es_db *db, int rc)
 	return es__error_lmdb(rc, what);
 }
 
+int es__write_txn_begin(es_db *db, MDB_txn **out)
+{
+	return txn_begin(db, 0, out);
+}
+
 int es__write(es_db *db, es__write_fn fn, void *user_data)
 {
 	if (db->read_only)
@@ -148,15 +154,18 @@ int es__write(es_db *db, es__write_fn fn, void *user_data)
 		int rc = txn_begin(db, 0, &txn);
 		if (rc)
 			return rc;
+		es__jops_reset(db);
 		rc = fn(db, txn, user_data);
 		if (rc == 0) {
-			rc = mdb_txn_commit(txn);
+			int lrc;
+			rc = es__journal_commit(db, txn, &lrc);
 			gate_leave(db);
 			if (rc == 0) {
-				es__notify_commit(db); /* durable now (LMDB synced it), unless nosync */
+				es__notify_commit(db); /* durable now (the journal synced it), unless nosync */
 				return 0;
 			}
-			rc = commit_error(db, rc);
+			if (lrc)
+				rc = commit_error(db, lrc);
 		} else {
 			mdb_txn_abort(txn);
 			gate_leave(db);
@@ -198,7 +207,7 @@ int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value)
 	uint8_t le[8];
 	es__put_le64(le, value);
 	MDB_val k = { strlen(name), (void *)name }, v = { 8, le };
-	int rc = mdb_put(txn, db->dbi.meta, &k, &v, 0);
+	int rc = es__put(db, txn, db->dbi.meta, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing store metadata") : 0;
 }
 
@@ -249,6 +258,21 @@ static int check_or_init_format(es_db *db, MDB_txn *txn)
 	return 0;
 }
 
+/* A writable open brings an older store's format version up to this one's:
+ * format 2 added the journal, which an older library would not replay. */
+static int upgrade_format(es_db *db, MDB_txn *txn)
+{
+	uint64_t format = 0;
+	int rc = es__meta_get_u64(txn, db, "format", &format, 0);
+	if (rc || format == ES_FORMAT_VERSION)
+		return rc;
+	uint8_t le[8];
+	es__put_le64(le, ES_FORMAT_VERSION);
+	MDB_val k = { 6, "format" }, v = { 8, le };
+	rc = mdb_put(txn, db->dbi.meta, &k, &v, 0); /* before the journal starts: LMDB syncs this commit */
+	return rc ? es__error_lmdb(rc, "upgrading the store's format") : 0;
+}
+
 /* Checkpoints and projection state came after format 1: a store without
  * them is still a store. */
 static int open_optional(es_db *db, MDB_txn *txn, const char *name, MDB_dbi *dbi, bool *has)
@@ -287,8 +311,8 @@ static int open_dbis(es_db *db)
 	}
 	if (rc == 0)
 		rc = open_checkpoints(db, txn);
-	if (rc == 0 && init == 1)
-		rc = es__meta_put_u64(txn, db, "format", ES_FORMAT_VERSION);
+	if (rc == 0 && (init == 1 || (init == 0 && !db->read_only)))
+		rc = upgrade_format(db, txn);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -401,6 +425,8 @@ static int env_open(es_db *db, const es_open_options *o)
 	 * es-bench W2, and let readers see a commit before it was durable.) */
 	unsigned int flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : 0) |
 	                     (o->read_only ? MDB_RDONLY : 0);
+	/* A durable handle opens with LMDB's full sync (what the open itself
+	 * commits is synced) and turns it off once its journal has started. */
 	if (o->read_only && empty_data_file(db->path))
 		return es__error_set(ES_ENOTFOUND, "no store at '%s' (its data file is empty)", db->path);
 	int rc = mdb_env_create(&db->env);
@@ -421,6 +447,8 @@ static int env_open(es_db *db, const es_open_options *o)
 
 static void db_free(es_db *db)
 {
+	es__journal_close(db);
+	es_free(db->jops.buf);
 	es__commit_hooks_free(db);
 	pthread_rwlock_destroy(&db->hooks.lock);
 	es__notify_close(db);
@@ -461,7 +489,8 @@ int es_db_open(es_db **out, const char *path, const es_open_options *opts)
 	db->max_event_size = opts->max_event_size ? opts->max_event_size : ES_DEFAULT_MAX_EVENT_SIZE;
 	db->read_only = opts->read_only != 0;
 	db->nosync = opts->nosync != 0;
-	if ((rc = env_open(db, opts)) || (rc = open_dbis(db))) {
+	if ((rc = es__journal_open(db, opts)) || (rc = env_open(db, opts)) || (rc = open_dbis(db)) ||
+	    (rc = es__journal_start(db))) {
 		db_free(db);
 		return rc;
 	}
@@ -482,6 +511,8 @@ int es_db_sync(es_db *db)
 		return es__error_set(ES_EINVAL, "es_db_sync: db is NULL");
 	if (db->read_only)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
+	if (db->journal)
+		return es__journal_sync(db);
 	int rc = mdb_env_sync(db->env, 1);
 	return rc ? es__error_lmdb(rc, "syncing the store") : 0;
 }

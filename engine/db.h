@@ -77,6 +77,16 @@ struct es_db {
 		_Atomic size_t count;
 	} hooks;
 	char *path;
+	/* The commit journal (journal.h); NULL for a read-only handle. */
+	struct es_journal *journal;
+	/* The changes of the write transaction this handle holds (jops.c),
+	 * after ES__JREC_HEAD bytes kept for the record's head. */
+	struct {
+		uint8_t *buf;
+		size_t len, cap;
+		size_t reserved; /* where the last put's value goes in buf */
+	} jops;
+	uint8_t table_of[16]; /* MDB_dbi -> journal table number + 1 (0: none) */
 };
 
 /* A state transaction (projstate.c) over a write transaction. */
@@ -131,6 +141,38 @@ int es__store_prepare(const char *path, const es_open_options *o);
 int es__error_lmdb(int rc, const char *what);
 int es__error_errno(int err, const char *what);
 
+/* ---- jops.c: every change a write transaction makes goes through these,
+ * so the journal holds it. They return LMDB's code, like the calls they
+ * wrap (ENOMEM if the change could not be kept). ---- */
+int es__put(es_db *db, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned int flags);
+int es__cursor_put(es_db *db, MDB_cursor *cur, MDB_val *k, MDB_val *v, unsigned int flags);
+int es__del(es_db *db, MDB_txn *txn, MDB_dbi dbi, MDB_val *k);
+/* After a put with MDB_RESERVE (value NULL) has been filled in: the
+ * journal's copy of the value. */
+void es__jops_reserved(es_db *db, const void *value, size_t len);
+/* Deletes the cursor's current entry. */
+int es__cursor_del(es_db *db, MDB_cursor *cur);
+/* A nested transaction's changes: note the mark before it, roll back to
+ * it when it aborts. */
+size_t es__jops_mark(es_db *db);
+void es__jops_rollback(es_db *db, size_t mark);
+/* Numbers the tables for the journal (after they are opened). */
+void es__jops_tables(es_db *db);
+
+/* ---- journal.c ---- */
+/* Before LMDB opens the store: the journal file, and recovery's meta page. */
+int es__journal_open(es_db *db, const es_open_options *o);
+/* After the tables are open: replay after a power cut, the open's
+ * checkpoint, LMDB without its own syncs, the background checkpointer. */
+int es__journal_start(es_db *db);
+/* Journals txn's changes (durably unless nosync) and commits it. On
+ * failure txn is gone and nothing of it will be replayed; *lmdb_rc is
+ * LMDB's code when its commit failed, else 0 (and the error is set). */
+int es__journal_commit(es_db *db, MDB_txn *txn, int *lmdb_rc);
+/* es_db_sync: a checkpoint. */
+int es__journal_sync(es_db *db);
+void es__journal_close(es_db *db);
+
 /* ---- keys: stream id BE64 + version BE64 ---- */
 static inline void es__event_key(uint8_t key[16], uint64_t stream_id, int64_t version)
 {
@@ -144,6 +186,9 @@ static inline void es__event_key(uint8_t key[16], uint64_t stream_id, int64_t ve
 int es__lmdb(int rc, const char *what);
 #define ES__EMAPFULL (-1000)
 int es__read_txn_begin(es_db *db, MDB_txn **out);
+/* A write transaction through the gate, ended by es__read_txn_end (abort):
+ * for checkpoints, which write nothing. */
+int es__write_txn_begin(es_db *db, MDB_txn **out);
 void es__read_txn_end(es_db *db, MDB_txn *txn);
 /* Runs fn in a write transaction, growing the map and retrying on MAP_FULL,
  * and returns once the commit is durable (unless the store is nosync); a

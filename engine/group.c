@@ -57,12 +57,14 @@ static int apply_flat(es_db *db, MDB_txn *txn, void *user_data)
 static int apply_nested(es_db *db, MDB_txn *parent, gc_request *r)
 {
 	MDB_txn *child;
+	size_t mark = es__jops_mark(db);
 	int rc = mdb_txn_begin(db->env, parent, 0, &child);
 	if (rc)
 		return es__lmdb(rc, "beginning a nested transaction");
 	rc = es__batch_apply(db, child, r->batch);
 	if (rc) {
 		mdb_txn_abort(child);
+		es__jops_rollback(db, mark); /* its changes are not the group's */
 		if (rc != ES__EMAPFULL)
 			request_fail(r, rc);
 		return rc == ES__EMAPFULL ? rc : 0;

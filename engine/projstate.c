@@ -85,7 +85,7 @@ int es__state_put(es__state_txn *t, const char *ns, const void *key, size_t klen
 	MDB_val k = { state_key(buf, ns, key, klen), buf }, v = { vlen, (void *)val };
 	if (k.mv_size == 0)
 		return key_error(ns, klen);
-	int rc = mdb_put(t->txn, t->db->dbi.projections, &k, &v, 0);
+	int rc = es__put(t->db, t->txn, t->db->dbi.projections, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing projection state") : 0;
 }
 
@@ -95,7 +95,7 @@ int es__state_del(es__state_txn *t, const char *ns, const void *key, size_t klen
 	MDB_val k = { state_key(buf, ns, key, klen), buf };
 	if (k.mv_size == 0)
 		return key_error(ns, klen);
-	int rc = mdb_del(t->txn, t->db->dbi.projections, &k, NULL);
+	int rc = es__del(t->db, t->txn, t->db->dbi.projections, &k);
 	if (rc == MDB_NOTFOUND)
 		return ES_ENOTFOUND;
 	return rc ? es__lmdb(rc, "deleting projection state") : 0;
@@ -155,7 +155,7 @@ int es__state_ns_clear(es__state_txn *t, const char *ns)
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && k.mv_size >= start && memcmp(k.mv_data, buf, start) == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT))
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+		if ((rc = es__cursor_del(t->db, cur)) != 0)
 			break;
 	mdb_cursor_close(cur);
 	return rc == 0 || rc == MDB_NOTFOUND || rc == EINVAL ? 0 : es__lmdb(rc, "clearing projection state");
@@ -178,7 +178,7 @@ int es__state_checkpoint_set(es__state_txn *t, const char *name, uint64_t positi
 int es__state_checkpoint_del(es__state_txn *t, const char *name)
 {
 	MDB_val k = { strlen(name), (void *)name };
-	int rc = mdb_del(t->txn, t->db->dbi.checkpoints, &k, NULL);
+	int rc = es__del(t->db, t->txn, t->db->dbi.checkpoints, &k);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : es__lmdb(rc, "deleting a checkpoint");
 }
 
@@ -201,7 +201,7 @@ int es__state_ns_copy(es__state_txn *t, const char *from, const char *to)
 			rc = key_error(to, k.mv_size - skip);
 			break;
 		}
-		if ((rc = mdb_put(t->txn, t->db->dbi.projections, &dk, &v, 0)) != 0) {
+		if ((rc = es__put(t->db, t->txn, t->db->dbi.projections, &dk, &v, 0)) != 0) {
 			rc = es__lmdb(rc, "copying projection state");
 			break;
 		}

@@ -13,7 +13,7 @@ int es__snapshot_put_txn(MDB_txn *txn, es_db *db, uint64_t stream_id, int64_t ve
 	uint8_t key[16];
 	es__event_key(key, stream_id, version);
 	MDB_val k = { 16, key }, v = { len, (void *)bytes };
-	int rc = mdb_put(txn, db->dbi.snapshots, &k, &v, 0);
+	int rc = es__put(db, txn, db->dbi.snapshots, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing a snapshot") : 0;
 }
 
@@ -71,7 +71,7 @@ static int snapshot_write(es_db *db, MDB_txn *txn, void *user_data)
 	uint8_t key[16];
 	es__event_key(key, rec.id, req->version);
 	MDB_val k = { 16, key };
-	rc = mdb_del(txn, db->dbi.snapshots, &k, NULL);
+	rc = es__del(db, txn, db->dbi.snapshots, &k);
 	if (rc == MDB_NOTFOUND)
 		return es__error_set(ES_ENOTFOUND, "stream '%s' has no snapshot at version %lld",
 		                     req->stream, (long long)req->version);

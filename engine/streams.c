@@ -52,7 +52,7 @@ int es__stream_rec_put(MDB_txn *txn, es_db *db, const char *stream, const es_str
 	es__put_le64(buf + 32, (uint64_t)rec->last_recorded_at);
 	es__put_le32(buf + 40, rec->flags);
 	MDB_val k = { strlen(stream), (void *)stream }, v = { sizeof buf, buf };
-	int rc = mdb_put(txn, db->dbi.streams, &k, &v, 0);
+	int rc = es__put(db, txn, db->dbi.streams, &k, &v, 0);
 	return rc ? es__lmdb(rc, "writing a stream record") : 0;
 }
 
@@ -69,7 +69,7 @@ int es__stream_create(MDB_txn *txn, es_db *db, const char *stream, es_stream_rec
 	es__put_be64(key, next);
 	MDB_val k = { 8, key }, v = { strlen(stream), (void *)stream };
 	/* Ids only grow, so a new one goes at the end of stream_names. */
-	if ((rc = mdb_put(txn, db->dbi.stream_names, &k, &v, MDB_NOOVERWRITE | MDB_APPEND)))
+	if ((rc = es__put(db, txn, db->dbi.stream_names, &k, &v, MDB_NOOVERWRITE | MDB_APPEND)))
 		return es__lmdb(rc, "naming a new stream");
 	return es__meta_put_u64(txn, db, "next_stream_id", next + 1);
 }

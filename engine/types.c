@@ -53,8 +53,8 @@ int es__type_intern(MDB_txn *txn, es_db *db, const char *name, uint32_t *id)
 	es__put_be32(key, fresh);
 	es__put_le32(idle, fresh);
 	MDB_val idv = { 4, idle }, ik = { 4, key };
-	if ((rc = mdb_put(txn, db->dbi.types, &k, &idv, MDB_NOOVERWRITE)) ||
-	    (rc = mdb_put(txn, db->dbi.type_names, &ik, &k, MDB_NOOVERWRITE)))
+	if ((rc = es__put(db, txn, db->dbi.types, &k, &idv, MDB_NOOVERWRITE)) ||
+	    (rc = es__put(db, txn, db->dbi.type_names, &ik, &k, MDB_NOOVERWRITE)))
 		return es__lmdb(rc, "interning an event type");
 	*id = fresh;
 	return es__meta_put_u64(txn, db, "next_type_id", next + 1);

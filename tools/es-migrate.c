@@ -111,13 +111,12 @@ static int check_target(const char *dir)
 
 static void remove_tmp(const char *tmp)
 {
+	static const char *const files[] = { "data.mdb", "lock.mdb", "notify", "journal" };
 	char path[4096];
-	snprintf(path, sizeof path, "%s/data.mdb", tmp);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/lock.mdb", tmp);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/notify", tmp);
-	unlink(path);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
+		unlink(path);
+	}
 	rmdir(tmp);
 }
 

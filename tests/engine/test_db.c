@@ -161,7 +161,7 @@ static void put_format(MDB_txn *txn, uint64_t format)
 	ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
 }
 
-static void bump_format(MDB_txn *txn) { put_format(txn, 2); }
+static void bump_format(MDB_txn *txn) { put_format(txn, ES_FORMAT_VERSION + 1); }
 static void zero_format(MDB_txn *txn) { put_format(txn, 0); }
 
 static void foreign_data(MDB_txn *txn)
@@ -180,7 +180,7 @@ START_TEST(newer_format_is_refused)
 	et_db = NULL;
 	with_raw_env(dir, bump_format);
 	ck_assert_es(open_store(dir, 0), ES_EFORMAT);
-	et_assert_msg_has("2");
+	et_assert_msg_has("3");
 	ck_assert_es(open_store(dir, 1), ES_EFORMAT);
 	with_raw_env(dir, zero_format);
 	ck_assert_es(open_store(dir, 0), ES_EFORMAT);

@@ -27,6 +27,8 @@
  * printed with the --replay line that rebuilds it from the same --work.
  * Exit status: 0 clean, 1 failures, 2 usage or setup failure.
  */
+/* The journal size the workloads' stores get (EVSTORE_JOURNAL_SIZE). */
+#define PL_JOURNAL_SIZE "131072"
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -143,8 +145,11 @@ static int record(campaign *c, kind *k)
 	char asan[1024];
 	const char *prev = getenv("ASAN_OPTIONS");
 	snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", prev ? prev : "", prev && *prev ? ":" : "");
+	/* A small journal, so workloads wrap it and checkpoint often; the boot id
+	 * the checks see differs (check_in_child), as after a real power cut. */
 	char *rec_env[] = { "LD_PRELOAD", ES_PL_RECORDER, "ES_PL_DIR", store, "ES_PL_LOG", log,
-	                    "ASAN_OPTIONS", asan, NULL };
+	                    "ASAN_OPTIONS", asan, "EVSTORE_BOOT_ID", "pl-recorded",
+	                    "EVSTORE_JOURNAL_SIZE", PL_JOURNAL_SIZE, NULL };
 	int rc;
 	if (is_copy(k)) {
 		/* a source store (not recorded), then es-load of its dump, or
@@ -161,7 +166,8 @@ static int record(campaign *c, kind *k)
 		char *loader[] = { ES_LOAD_BIN, "--db", store, dump, NULL };
 		char *migrator[] = { ES_MIGRATE_BIN, "--from", src, "--to", store, NULL };
 		char *mig_env[] = { rec_env[0], rec_env[1], rec_env[2], rec_env[3], rec_env[4], rec_env[5],
-		                    rec_env[6], rec_env[7], "ES_PL_PREFIX", "1", NULL };
+		                    rec_env[6], rec_env[7], rec_env[8], rec_env[9], rec_env[10], rec_env[11],
+		                    "ES_PL_PREFIX", "1", NULL };
 		int load = strcmp(k->name, "load") == 0;
 		rc = run(wl, src_env, 0);
 		if (rc == 0 && load)
@@ -384,6 +390,7 @@ static int check_in_child(const char *dir, cr_ledger *lg, const kind *k, int ack
 			dup2(fd, 2);
 		}
 		alarm(CHECK_SECONDS);
+		setenv("EVSTORE_BOOT_ID", "pl-after-the-cut", 1); /* the machine restarted */
 		_exit(check_state(dir, lg, k, acked_load, seen) ? 1 : 0);
 	}
 	int status;

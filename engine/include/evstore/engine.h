@@ -84,6 +84,11 @@ typedef struct es_open_options {
 	es_clock_fn clock;      /**< NULL = the system's real-time clock */
 	void *clock_user_data;    /**< passed to clock */
 	size_t max_event_size;  /**< largest payload + metadata; 0 = ES_DEFAULT_MAX_EVENT_SIZE */
+	size_t journal_size;    /**< size of the commit journal when this open creates it
+	                             (a store's first writable open by this release);
+	                             0 = $EVSTORE_JOURNAL_SIZE if set, else 64 MiB; at
+	                             least 64 KiB. It bounds the work of recovery after a
+	                             power cut (see es_batch_commit). */
 } es_open_options;
 
 #define ES_OPEN_OPTIONS_INIT { .version = ES_OPEN_OPTIONS_VERSION }
@@ -139,7 +144,7 @@ ES_EXTERN int es_db_sync(es_db *db);
 ES_EXTERN int es_db_release_memory(es_db *db);
 
 /** The on-disk format version this library writes (and the newest it reads). */
-#define ES_FORMAT_VERSION 1
+#define ES_FORMAT_VERSION 2
 
 /* ---- Events to append ------------------------------------------------- */
 

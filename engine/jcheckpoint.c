@@ -27,7 +27,7 @@
 #include "journal.h"
 #include "metapage.h"
 
-#define CKPT_INTERVAL_MS 200
+#define CKPT_INTERVAL_MS 1000
 
 static int lock_headers(es_journal *j, short type)
 {
@@ -125,6 +125,7 @@ int es__jcheckpoint(es_db *db, MDB_txn *wtxn, uint64_t tail, bool next_epoch, bo
 		}
 		es__boot_id(h.boot);
 		h.clean = clean;
+		h.max_size = j->max;
 		if (next_epoch)
 			new_epoch(&h);
 		if (!rc) rc = finish(db, &h, pin);

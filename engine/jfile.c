@@ -26,7 +26,7 @@
 #include "journal.h"
 
 #define HEAD_MAGIC "ESJHEAD1"
-#define HEAD_LEN 360u /* checksum, then HEAD_MAGIC and the fields */
+#define HEAD_LEN 368u /* checksum, then HEAD_MAGIC and the fields */
 #define REC_MAGIC 0x524a5345u /* "ESJR" */
 
 static int lock_byte(int fd, short type, off_t at, bool wait)
@@ -40,10 +40,10 @@ static int lock_byte(int fd, short type, off_t at, bool wait)
 
 /* Writes size zero bytes to fd: the journal is preallocated with real blocks,
  * so a record's fdatasync has no block allocation to commit. */
-static int zero_fill(int fd, uint64_t size)
+static int zero_fill(int fd, uint64_t from, uint64_t size)
 {
 	static const uint8_t zeros[1 << 16];
-	for (uint64_t at = 0; at < size;) {
+	for (uint64_t at = from; at < size;) {
 		size_t n = size - at < sizeof zeros ? (size_t)(size - at) : sizeof zeros;
 		ssize_t w = pwrite(fd, zeros, n, (off_t)at);
 		if (w < 0 && errno == EINTR)
@@ -65,7 +65,7 @@ static int create_file(const char *path, uint64_t size)
 	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno;
-	int err = zero_fill(fd, size);
+	int err = zero_fill(fd, 0, size);
 	close(fd);
 	if (!err && link(tmp, path) != 0 && errno != EEXIST)
 		err = errno;
@@ -108,6 +108,15 @@ int es__jfile_open(es_journal *j, const char *dir, bool read_only, uint64_t size
 	return 0;
 }
 
+int es__jfile_grow(es_journal *j, uint64_t size)
+{
+	int err = zero_fill(j->fd, j->size, size);
+	if (err)
+		return es__error_errno(err, "growing the journal");
+	j->size = size;
+	return 0;
+}
+
 int es__jfile_share(es_journal *j)
 {
 	int err = j->first ? lock_byte(j->fd, F_RDLCK, 0, true) : 0;
@@ -139,6 +148,7 @@ static void header_encode(uint8_t *b, const es_jheader *h)
 	es__put_le32(b + 60, h->psize);
 	memcpy(b + 64, h->boot, sizeof h->boot);
 	memcpy(b + 104, h->meta, sizeof h->meta);
+	es__put_le64(b + 360, h->max_size);
 	es__put_le64(b, XXH3_64bits(b + 8, HEAD_LEN - 8));
 }
 
@@ -156,6 +166,7 @@ static bool header_decode(es_jheader *h, const uint8_t *b)
 	memcpy(h->boot, b + 64, sizeof h->boot);
 	h->boot[sizeof h->boot - 1] = '\0';
 	memcpy(h->meta, b + 104, sizeof h->meta);
+	h->max_size = es__get_le64(b + 360);
 	return true;
 }
 

@@ -81,6 +81,14 @@ static int place(es_db *db, MDB_txn *txn, uint64_t tail, uint64_t need, uint64_t
 	uint64_t epoch = j->hdr.epoch;
 	if (es__jfile_header_read(j) == 0 && j->hdr.epoch == epoch && fit(j, j->hdr.cp_tail, tail, need, at) == 0)
 		return 0;
+	while (j->size < j->max) {
+		uint64_t size = j->size * 2 < j->max ? j->size * 2 : j->max;
+		int rc = es__jfile_grow(j, size);
+		if (rc)
+			return rc;
+		if (fit(j, j->hdr.cp_tail, tail, need, at) == 0)
+			return 0;
+	}
 	int rc = es__jcheckpoint(db, txn, tail, false, false);
 	if (rc)
 		return rc;
@@ -170,13 +178,13 @@ int es__journal_commit(es_db *db, MDB_txn *txn, int *lmdb_rc)
 		void_record(db, tail, at);
 		return ES_EIO; /* es__write names *lmdb_rc */
 	}
-	if ((j->since_ckpt += need) > j->size / 4)
+	if ((j->since_ckpt += need) > j->max / 4)
 		es__jcheckpoint_wake(db);
 	return 0;
 }
 
-/* The size a new journal gets: the option, else $EVSTORE_JOURNAL_SIZE, else
- * the default; never under the minimum. */
+/* The size a new journal may grow to: the option, else
+ * $EVSTORE_JOURNAL_SIZE, else the default; never under the minimum. */
 static uint64_t new_size(const es_open_options *o)
 {
 	uint64_t size = o->journal_size;
@@ -225,7 +233,9 @@ int es__journal_open(es_db *db, const es_open_options *o)
 	pthread_mutex_init(&j->ckpt, NULL);
 	pthread_mutex_init(&j->bg.lock, NULL);
 	pthread_cond_init(&j->bg.cond, NULL);
-	int rc = es__jfile_open(j, db->path, db->read_only, new_size(o));
+	j->max = new_size(o);
+	int rc = es__jfile_open(j, db->path, db->read_only,
+	                        j->max < ES__JOURNAL_START_SIZE ? j->max : ES__JOURNAL_START_SIZE);
 	if (db->read_only || rc) {
 		if (rc) {
 			journal_free(j);
@@ -234,7 +244,11 @@ int es__journal_open(es_db *db, const es_open_options *o)
 		return check_read_only(db, j);
 	}
 	db->journal = j;
-	if (es__jfile_header_read(j) != 0 || !needs_recovery(&j->hdr))
+	if (es__jfile_header_read(j) != 0)
+		return 0; /* a new journal: the open's checkpoint writes its header */
+	if (j->hdr.max_size)
+		j->max = j->hdr.max_size; /* set when the journal was made */
+	if (!needs_recovery(&j->hdr))
 		return 0;
 	if (!j->first)
 		return es__error_set(ES_EBUSY, "store '%s' was open when the machine went down, and another "

@@ -17,7 +17,9 @@
  * The file, `journal` in the store directory (integers little-endian):
  *   [0, 4096)     header slot 0   } the newer valid one (by seq) is current;
  *   [4096, 8192)  header slot 1   } a checkpoint writes the other one
- *   [8192, size)  records, written at the tail and wrapping to 8192
+ *   [8192, size)  records, written at the tail and wrapping to 8192 (the file
+ *                 starts at 1 MiB and doubles up to the header's max_size
+ *                 before it wraps)
  * A record: a 48-byte head (checksum, magic, kind, body length, epoch, LMDB
  * transaction id, offset), then for kind REC the body, the transaction's
  * changes (jops.c). The checksum is XXH3-64 seeded with the epoch's salt
@@ -42,6 +44,7 @@ typedef struct es_db es_db;
 #define ES__JMETA_COPY 256u /* LMDB's meta page: a 16-byte page head and 136 bytes of meta */
 #define ES__JOURNAL_DEFAULT_SIZE ((uint64_t)64 << 20)
 #define ES__JOURNAL_MIN_SIZE ((uint64_t)64 << 10)
+#define ES__JOURNAL_START_SIZE ((uint64_t)1 << 20)
 
 enum { ES__JREC = 1, ES__JWRAP = 2 };
 
@@ -56,6 +59,7 @@ typedef struct es_jheader {
 	uint32_t psize;     /* LMDB's page size */
 	char boot[40];      /* the machine's boot id when written */
 	uint8_t meta[ES__JMETA_COPY]; /* the checkpointed transaction's meta page */
+	uint64_t max_size;  /* the file grows to this before commits wait for checkpoints */
 } es_jheader;
 
 /* A record head, decoded. */
@@ -67,7 +71,10 @@ typedef struct es_jrec {
 
 typedef struct es_journal {
 	int fd;
-	uint64_t size;        /* the file's size; grows only for a record larger than it */
+	uint64_t size;        /* the file's size: it starts at ES__JOURNAL_START_SIZE and
+	                         doubles (zero-filled) up to max, and past max only for a
+	                         record larger than the journal */
+	uint64_t max;
 	es_jheader hdr;       /* the current header (as this handle last read or wrote it) */
 	bool recover;         /* opened after the machine went down: replay before use */
 	bool first;           /* no other handle had the store open */
@@ -96,6 +103,8 @@ int es__jops_apply(es_db *db, MDB_txn *txn, const uint8_t *body, size_t len);
  * the open lock: exclusive if no other handle has it (j->first), else
  * shared. 0; ES_ENOTFOUND read-only with no journal; other errors. */
 int es__jfile_open(es_journal *j, const char *dir, bool read_only, uint64_t size);
+/* Zero-fills the file from j->size to size. */
+int es__jfile_grow(es_journal *j, uint64_t size);
 /* Reads the current header slot into j->hdr: 0, or ES_ENOTFOUND if neither
  * slot is valid (a new file). */
 int es__jfile_header_read(es_journal *j);

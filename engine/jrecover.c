@@ -75,6 +75,16 @@ static int replay_one(es_db *db, const es_jrec *r, const uint8_t *rec)
 	return rc ? es__error_lmdb(rc, "replaying the journal") : 0;
 }
 
+/* Replay holds the checkpoint's pages, so the store may outgrow its map:
+ * double it (no write transaction is open). */
+static int grow_map(es_db *db)
+{
+	MDB_envinfo info;
+	mdb_env_info(db->env, &info);
+	int rc = mdb_env_set_mapsize(db->env, info.me_mapsize * 2);
+	return rc ? es__error_lmdb(rc, "growing the map to replay the journal") : 0;
+}
+
 int es__jrecover_replay(es_db *db)
 {
 	es_journal *j = db->journal;
@@ -106,7 +116,8 @@ int es__jrecover_replay(es_db *db)
 			at = ES__JDATA_START, wrapped = true;
 			continue;
 		}
-		rc = replay_one(db, &r, rec);
+		while ((rc = replay_one(db, &r, rec)) == ES__EMAPFULL && (rc = grow_map(db)) == 0)
+			;
 		es_free(rec);
 		if (rc)
 			return rc;

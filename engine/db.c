@@ -417,16 +417,12 @@ static int check_truncated(es_db *db)
 static int env_open(es_db *db, const es_open_options *o)
 {
 	size_t map = o->map_size ? o->map_size : ES_DEFAULT_MAP_SIZE;
-	/* Durable stores use LMDB's full sync: a commit fdatasyncs its pages,
-	 * then writes the meta page through an O_DSYNC descriptor, and only then
-	 * publishes the new transaction to readers. So a reader never sees a
-	 * commit that a power cut could take back. (MDB_NOMETASYNC with the meta
-	 * page synced after the write lock was released was 3-4% faster in
-	 * es-bench W2, and let readers see a commit before it was durable.) */
+	/* A durable handle opens with LMDB's full sync, so what the open itself
+	 * commits (a new store's tables, a format upgrade) is synced, and turns
+	 * it off once its journal has started: from then on the journal makes
+	 * commits durable (journal.h). */
 	unsigned int flags = MDB_NOTLS | (o->nosync ? MDB_NOSYNC : 0) |
 	                     (o->read_only ? MDB_RDONLY : 0);
-	/* A durable handle opens with LMDB's full sync (what the open itself
-	 * commits is synced) and turns it off once its journal has started. */
 	if (o->read_only && empty_data_file(db->path))
 		return es__error_set(ES_ENOTFOUND, "no store at '%s' (its data file is empty)", db->path);
 	int rc = mdb_env_create(&db->env);

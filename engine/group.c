@@ -1,6 +1,7 @@
 /*
- * group.c - group commit. A durable commit costs a few fsyncs, so callers
- * that each wait for their own cap the store at about one commit per fsync
+ * group.c - group commit. A durable commit costs an fsync (of its journal
+ * record), so callers that each wait for their own cap the store at about
+ * one commit per fsync
  * whatever the thread count. Here concurrent batch commits queue up; one
  * thread (the leader) commits every waiting request in one LMDB transaction,
  * and each caller returns once the transaction holding its request is
@@ -15,8 +16,9 @@
  *
  * A lone caller finds no leader and commits a group of one. The leader hands
  * the lead to the oldest waiting request as soon as its transaction is
- * committed (LMDB's commit includes its syncs, and readers see the group only
- * once it is durable), so no caller serves others indefinitely.
+ * committed (its journal record is synced before LMDB commits, and readers
+ * see the group only once it is durable), so no caller serves others
+ * indefinitely.
  */
 #include <stdio.h>
 #include <string.h>

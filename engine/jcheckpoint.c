@@ -96,6 +96,9 @@ static int finish(es_db *db, es_jheader *h, MDB_txn *pin)
 		return rc;
 	}
 	j->hdr = *h;
+	j->cp_tail = h->cp_tail;
+	j->epoch = h->epoch; /* changes only in the open's checkpoint, before any record */
+	j->salt = h->salt;
 	if (j->pin)
 		mdb_txn_abort(j->pin);
 	j->pin = pin;
@@ -114,8 +117,7 @@ int es__jcheckpoint(es_db *db, MDB_txn *wtxn, uint64_t tail, bool next_epoch, bo
 	if ((rc = lock_headers(j, F_WRLCK)) == 0) {
 		uint64_t since = j->since_ckpt;
 		es_jheader h = j->hdr;
-		if (es__jfile_header_read(j) == 0)
-			h = j->hdr; /* another handle's newer seq */
+		es__jfile_header_read(j, &h); /* another handle's newer seq, if any */
 		if (!wtxn)
 			rc = es__journal_tail(db, w, &tail);
 		if (!rc) rc = capture(db, w, tail, &h, &pin);

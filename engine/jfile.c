@@ -58,11 +58,12 @@ static int zero_fill(int fd, uint64_t from, uint64_t size)
 /* Makes the journal aside and links it into place, so a journal that exists
  * is whole (a power cut cannot leave one half zeroed), and two first opens
  * cannot both make one. */
-static int create_file(const char *path, uint64_t size)
+static int create_file(const char *path, uint64_t size, unsigned int mode)
 {
+	static _Atomic unsigned int made;
 	char tmp[4400];
-	snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid());
-	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(tmp, sizeof tmp, "%s.new-%ld-%u", path, (long)getpid(), made++);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode ? mode : 0600);
 	if (fd < 0)
 		return errno;
 	int err = zero_fill(fd, 0, size);
@@ -73,7 +74,7 @@ static int create_file(const char *path, uint64_t size)
 	return err ? err : es__fsync_parent(path);
 }
 
-static int open_fd(es_journal *j, const char *path, bool read_only, uint64_t size)
+static int open_fd(es_journal *j, const char *path, bool read_only, uint64_t size, unsigned int mode)
 {
 	for (int tries = 0; tries < 2; tries++) {
 		j->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -81,19 +82,19 @@ static int open_fd(es_journal *j, const char *path, bool read_only, uint64_t siz
 			break;
 		if (read_only)
 			return ES_ENOTFOUND;
-		int err = create_file(path, size);
+		int err = create_file(path, size, mode);
 		if (err)
 			return es__error_errno(err, path);
 	}
 	return j->fd >= 0 ? 0 : es__error_errno(errno, path);
 }
 
-int es__jfile_open(es_journal *j, const char *dir, bool read_only, uint64_t size)
+int es__jfile_open(es_journal *j, const char *dir, bool read_only, uint64_t size, unsigned int mode)
 {
 	char path[4200];
 	struct stat st;
 	snprintf(path, sizeof path, "%s/%s", dir, ES__JOURNAL_FILE);
-	int rc = open_fd(j, path, read_only, size);
+	int rc = open_fd(j, path, read_only, size, mode);
 	if (rc)
 		return rc;
 	int err = 0;
@@ -170,7 +171,7 @@ static bool header_decode(es_jheader *h, const uint8_t *b)
 	return true;
 }
 
-int es__jfile_header_read(es_journal *j)
+int es__jfile_header_read(es_journal *j, es_jheader *out)
 {
 	uint8_t b[2][HEAD_LEN];
 	es_jheader h[2];
@@ -179,7 +180,7 @@ int es__jfile_header_read(es_journal *j)
 		ok[i] = pread(j->fd, b[i], HEAD_LEN, (off_t)i * ES__JSLOT_SIZE) == HEAD_LEN && header_decode(&h[i], b[i]);
 	if (!ok[0] && !ok[1])
 		return ES_ENOTFOUND;
-	j->hdr = h[ok[1] && (!ok[0] || h[1].seq > h[0].seq)];
+	*out = h[ok[1] && (!ok[0] || h[1].seq > h[0].seq)];
 	return 0;
 }
 
@@ -204,7 +205,7 @@ void es__jrec_seal(const es_journal *j, uint8_t *out, const es_jrec *r)
 	es__put_le64(out + 32, r->txnid);
 	es__put_le64(out + 40, r->offset);
 	size_t n = ES__JREC_HEAD - 8 + (r->kind == ES__JREC ? r->body_len : 0);
-	es__put_le64(out, XXH3_64bits_withSeed(out + 8, n, j->hdr.salt));
+	es__put_le64(out, XXH3_64bits_withSeed(out + 8, n, j->salt));
 }
 
 int es__jrec_read(es_journal *j, uint64_t off, uint64_t txnid, es_jrec *r, uint8_t **body)
@@ -215,7 +216,7 @@ int es__jrec_read(es_journal *j, uint64_t off, uint64_t txnid, es_jrec *r, uint8
 		return 1;
 	*r = (es_jrec){ es__get_le32(head + 12), es__get_le32(head + 16), es__get_le64(head + 24),
 	                es__get_le64(head + 32), es__get_le64(head + 40) };
-	if (es__get_le32(head + 8) != REC_MAGIC || r->epoch != j->hdr.epoch || r->txnid != txnid ||
+	if (es__get_le32(head + 8) != REC_MAGIC || r->epoch != j->epoch || r->txnid != txnid ||
 	    r->offset != off || (r->kind != ES__JREC && r->kind != ES__JWRAP) ||
 	    r->body_len > j->size - off - ES__JREC_HEAD)
 		return 1;
@@ -225,7 +226,7 @@ int es__jrec_read(es_journal *j, uint64_t off, uint64_t txnid, es_jrec *r, uint8
 		return es__error_set(ES_ENOMEM, "out of memory reading the journal");
 	memcpy(buf, head, sizeof head);
 	if ((len && pread(j->fd, buf + ES__JREC_HEAD, len, (off_t)(off + ES__JREC_HEAD)) != (ssize_t)len) ||
-	    es__get_le64(buf) != XXH3_64bits_withSeed(buf + 8, ES__JREC_HEAD - 8 + len, j->hdr.salt)) {
+	    es__get_le64(buf) != XXH3_64bits_withSeed(buf + 8, ES__JREC_HEAD - 8 + len, j->salt)) {
 		es_free(buf);
 		return 1;
 	}

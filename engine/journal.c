@@ -75,18 +75,21 @@ static void refresh_size(es_journal *j)
 static int place(es_db *db, MDB_txn *txn, uint64_t tail, uint64_t need, uint64_t *at)
 {
 	es_journal *j = db->journal;
+	es_jheader h;
 	refresh_size(j);
-	if (fit(j, j->hdr.cp_tail, tail, need, at) == 0)
+	if (fit(j, j->cp_tail, tail, need, at) == 0)
 		return 0;
-	uint64_t epoch = j->hdr.epoch;
-	if (es__jfile_header_read(j) == 0 && j->hdr.epoch == epoch && fit(j, j->hdr.cp_tail, tail, need, at) == 0)
-		return 0;
+	if (es__jfile_header_read(j, &h) == 0 && h.epoch == j->epoch) {
+		j->cp_tail = h.cp_tail;
+		if (fit(j, j->cp_tail, tail, need, at) == 0)
+			return 0;
+	}
 	while (j->size < j->max) {
 		uint64_t size = j->size * 2 < j->max ? j->size * 2 : j->max;
 		int rc = es__jfile_grow(j, size);
 		if (rc)
 			return rc;
-		if (fit(j, j->hdr.cp_tail, tail, need, at) == 0)
+		if (fit(j, j->cp_tail, tail, need, at) == 0)
 			return 0;
 	}
 	int rc = es__jcheckpoint(db, txn, tail, false, false);
@@ -118,10 +121,10 @@ static int write_record(es_db *db, uint64_t txnid, uint64_t tail, uint64_t at, s
 	int err = 0;
 	if (at != tail && tail + ES__JREC_HEAD <= j->size) {
 		uint8_t wrap[ES__JREC_HEAD];
-		es__jrec_seal(j, wrap, &(es_jrec){ ES__JWRAP, 0, j->hdr.epoch, txnid, tail });
+		es__jrec_seal(j, wrap, &(es_jrec){ ES__JWRAP, 0, j->epoch, txnid, tail });
 		err = write_all(j->fd, wrap, sizeof wrap, tail);
 	}
-	es__jrec_seal(j, db->jops.buf, &(es_jrec){ ES__JREC, (uint32_t)body, j->hdr.epoch, txnid, at });
+	es__jrec_seal(j, db->jops.buf, &(es_jrec){ ES__JREC, (uint32_t)body, j->epoch, txnid, at });
 	if (!err)
 		err = write_all(j->fd, db->jops.buf, ES__JREC_HEAD + body, at);
 	if (!err && at + ES__JREC_HEAD + body > j->size)
@@ -216,7 +219,7 @@ static void journal_free(es_journal *j)
 /* A read-only handle only checks that the store needs no recovery. */
 static int check_read_only(es_db *db, es_journal *j)
 {
-	int rc = es__jfile_header_read(j) == 0 && needs_recovery(&j->hdr)
+	int rc = es__jfile_header_read(j, &j->hdr) == 0 && needs_recovery(&j->hdr)
 	             ? es__error_set(ES_EBUSY, "store '%s' was open when the machine went down; open it "
 	                             "writable once to replay its journal", db->path)
 	             : 0;
@@ -235,7 +238,7 @@ int es__journal_open(es_db *db, const es_open_options *o)
 	pthread_cond_init(&j->bg.cond, NULL);
 	j->max = new_size(o);
 	int rc = es__jfile_open(j, db->path, db->read_only,
-	                        j->max < ES__JOURNAL_START_SIZE ? j->max : ES__JOURNAL_START_SIZE);
+	                        j->max < ES__JOURNAL_START_SIZE ? j->max : ES__JOURNAL_START_SIZE, o->file_mode);
 	if (db->read_only || rc) {
 		if (rc) {
 			journal_free(j);
@@ -244,8 +247,11 @@ int es__journal_open(es_db *db, const es_open_options *o)
 		return check_read_only(db, j);
 	}
 	db->journal = j;
-	if (es__jfile_header_read(j) != 0)
+	if (es__jfile_header_read(j, &j->hdr) != 0)
 		return 0; /* a new journal: the open's checkpoint writes its header */
+	j->epoch = j->hdr.epoch;
+	j->salt = j->hdr.salt;
+	j->cp_tail = j->hdr.cp_tail;
 	if (j->hdr.max_size)
 		j->max = j->hdr.max_size; /* set when the journal was made */
 	if (!needs_recovery(&j->hdr))

@@ -75,7 +75,9 @@ typedef struct es_journal {
 	                         doubles (zero-filled) up to max, and past max only for a
 	                         record larger than the journal */
 	uint64_t max;
-	es_jheader hdr;       /* the current header (as this handle last read or wrote it) */
+	es_jheader hdr;       /* the header this handle last read or wrote (under ckpt) */
+	uint64_t epoch, salt; /* what records are written in: fixed once the open is done */
+	_Atomic uint64_t cp_tail; /* the newest durable checkpoint's tail, as last seen */
 	bool recover;         /* opened after the machine went down: replay before use */
 	bool first;           /* no other handle had the store open */
 	bool started;         /* es__journal_start succeeded */
@@ -99,15 +101,16 @@ void es__jops_reset(es_db *db);
 int es__jops_apply(es_db *db, MDB_txn *txn, const uint8_t *body, size_t len);
 
 /* ---- jfile.c: the file ---- */
-/* Opens (creating when writable) the journal of the store at dir and takes
- * the open lock: exclusive if no other handle has it (j->first), else
- * shared. 0; ES_ENOTFOUND read-only with no journal; other errors. */
-int es__jfile_open(es_journal *j, const char *dir, bool read_only, uint64_t size);
+/* Opens (creating when writable: size bytes, file mode mode or 0600) the
+ * journal of the store at dir and takes the open lock: exclusive if no
+ * other handle has it (j->first), else shared. 0; ES_ENOTFOUND read-only
+ * with no journal; other errors. */
+int es__jfile_open(es_journal *j, const char *dir, bool read_only, uint64_t size, unsigned int mode);
 /* Zero-fills the file from j->size to size. */
 int es__jfile_grow(es_journal *j, uint64_t size);
-/* Reads the current header slot into j->hdr: 0, or ES_ENOTFOUND if neither
+/* Reads the current header slot into *h: 0, or ES_ENOTFOUND if neither
  * slot is valid (a new file). */
-int es__jfile_header_read(es_journal *j);
+int es__jfile_header_read(es_journal *j, es_jheader *h);
 /* Writes h as the next header (seq + 1, the other slot) and fdatasyncs. */
 int es__jfile_header_write(es_journal *j, es_jheader *h);
 /* Lets other handles in (shared open lock) once the open is done. */

@@ -93,6 +93,7 @@ typedef struct cr_workload_opts {
 	int commands_only;     /* only bank commands: accounts cross their snapshot interval sooner */
 	uint32_t filler_min;   /* raw events carry at least this many filler bytes */
 	int inline_models;     /* the bank's read models run inline (es_bank_read_model_inline) */
+	int dies;              /* exits without closing the store, as a killed process would */
 } cr_workload_opts;
 
 /* Runs a workload as cr_child_run does; never returns. */

@@ -241,7 +241,8 @@ static void start_workers(cr_child *c, uint64_t seed, int threads)
 		free(ws[i].buf);
 	}
 	free(ws);
-	es_db_close(c->db);
+	if (!c->opts->dies)
+		es_db_close(c->db);
 	_exit(0);
 }
 

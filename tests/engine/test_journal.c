@@ -103,7 +103,9 @@ static uint64_t record_offset(int n)
 	ck_assert_int_ge(j.fd = open(path, O_RDONLY), 0);
 	ck_assert_int_eq(fstat(j.fd, &st), 0);
 	j.size = (uint64_t)st.st_size;
-	ck_assert_es(es__jfile_header_read(&j), 0);
+	ck_assert_es(es__jfile_header_read(&j, &j.hdr), 0);
+	j.epoch = j.hdr.epoch;
+	j.salt = j.hdr.salt;
 	uint64_t at = j.hdr.cp_tail;
 	for (int i = 0; i < n; i++) {
 		es_jrec r;

@@ -50,7 +50,7 @@
 #define CHECK_CYCLE 99 /* the verifier's probe op ids: after every workload's */
 
 static const char *const all_kinds[] = { "appends", "snapshots", "group", "procs", "growth", "readers",
-	                                        "models", "load", "migrate" };
+	                                        "models", "recovery", "load", "migrate" };
 #define N_ALL_KINDS (sizeof all_kinds / sizeof all_kinds[0])
 
 typedef struct kind {
@@ -606,7 +606,7 @@ int main(int argc, char **argv)
 {
 	static campaign c;
 	const char *work = NULL, *save = NULL, *kept = NULL,
-	           *kinds = "appends,snapshots,group,procs,growth,readers,models,load,migrate";
+	           *kinds = "appends,snapshots,group,procs,growth,readers,models,recovery,load,migrate";
 	int replay = 0;
 	uint64_t replay_state = 0;
 	c.states = 600;

@@ -29,24 +29,29 @@ typedef struct workload {
 	int procs;             /* processes appending at once after the setup */
 	int reader;            /* and a process reading the log's head meanwhile */
 	cr_workload_opts opts; /* dir, seed, fd and cycle filled in */
+	int reboot;            /* then, as after a restart, a process that recovers the store */
 } workload;
 
 static const workload workloads[] = {
 	/* single appends and batches, one thread: each commit alone */
-	{ "appends", 1, 0, { .threads = 1, .ops = 40 } },
+	{ "appends", 1, 0, { .threads = 1, .ops = 40 }, 0 },
 	/* bank commands only: transfers (two streams), deposits, withdrawals,
 	 * enough of them that accounts cross their snapshot interval (100) */
-	{ "snapshots", 1, 0, { .threads = 1, .ops = 450, .commands_only = 1 } },
+	{ "snapshots", 1, 0, { .threads = 1, .ops = 450, .commands_only = 1 }, 0 },
 	/* four threads: their commits are group-committed */
-	{ "group", 1, 0, { .threads = 4, .ops = 25 } },
+	{ "group", 1, 0, { .threads = 4, .ops = 25 }, 0 },
 	/* a second process appends to the same store at the same time */
-	{ "procs", 2, 0, { .threads = 2, .ops = 20 } },
+	{ "procs", 2, 0, { .threads = 2, .ops = 20 }, 0 },
 	/* a 256 KiB map and large events: the map doubles at least twice (data.mdb passes 1 MiB) */
-	{ "growth", 1, 0, { .threads = 2, .ops = 60, .map_size = 256 << 10, .filler_min = 3000 } },
+	{ "growth", 1, 0, { .threads = 2, .ops = 60, .map_size = 256 << 10, .filler_min = 3000 }, 0 },
 	/* another process notes each log head it reads: a cut must keep it */
-	{ "readers", 1, 1, { .threads = 3, .ops = 20 } },
+	{ "readers", 1, 1, { .threads = 3, .ops = 20 }, 0 },
 	/* the bank's read models inline in every commit, and caught up too */
-	{ "models", 1, 0, { .threads = 3, .ops = 30, .inline_models = 1 } },
+	{ "models", 1, 0, { .threads = 3, .ops = 30, .inline_models = 1 }, 0 },
+	/* writers die with the journal ahead of the last checkpoint; a process
+	 * on a restarted machine (another boot id) replays it and appends:
+	 * cuts during that recovery, which must lose nothing either */
+	{ "recovery", 1, 0, { .threads = 3, .ops = 30, .dies = 1 }, 1 },
 };
 
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
@@ -86,6 +91,21 @@ static void reader(const char *dir, int fd)
 			seen = head;
 		}
 	}
+}
+
+/* The "recovery" workload's second part: a process that opens the store as
+ * after a restart (its open replays the journal), appends, and closes. */
+static int recover_after_reboot(const char *dir, uint64_t seed, int fd)
+{
+	int status;
+	pid_t pid = fork();
+	if (pid == 0) {
+		cr_workload_opts o = { .dir = dir, .seed = seed ^ 0x5eed, .fd = fd, .cycle = 9, .threads = 1,
+		                       .ops = 10 };
+		setenv("EVSTORE_BOOT_ID", "pl-rebooted", 1);
+		cr_workload_run(&o);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 int main(int argc, char **argv)
@@ -141,6 +161,8 @@ int main(int argc, char **argv)
 		if (reader_pid > 0 && --writers == 0)
 			kill(reader_pid, SIGTERM); /* the writers are done */
 	}
+	if (ok && w->reboot)
+		ok = recover_after_reboot(argv[2], seed, fd);
 	if (!ok)
 		fprintf(stderr, "pl_workload: a '%s' process failed\n", w->name);
 	return ok ? 0 : 1;

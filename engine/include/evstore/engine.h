@@ -71,12 +71,11 @@ typedef struct es_open_options {
 	size_t map_size;        /**< initial map size in bytes; 0 = ES_DEFAULT_MAP_SIZE.
 	                             The map grows by itself when full. */
 	int nosync;             /**< 0 (default): every acknowledged commit survives
-	                             power loss. 1: commits are not fsynced; the store
-	                             stays consistent after a process crash but may
-	                             lose the most recent commits, and after a power
-	                             cut before es_db_sync it may be damaged (LMDB
-	                             writes meta pages without ordering them after
-	                             the pages they point at). */
+	                             power loss. 1: commits are not fsynced (their
+	                             journal records are written, not synced); the
+	                             store stays consistent after a process crash, and
+	                             after a power cut it loses the most recent commits
+	                             that es_db_sync did not flush. */
 	int read_only;          /**< 1: open read-only; writes fail with ES_EREADONLY.
 	                             The store must already exist. */
 	unsigned int file_mode; /**< mode of created files; 0 = 0600 (event data is
@@ -116,7 +115,11 @@ ES_EXTERN int es_open_options_init(es_open_options *opts, unsigned int version);
  *   ES_ECORRUPT the store's data file is truncated (when the file is
  *               shorter than its page count, a forked child reads LMDB's
  *               free list to tell a truncated copy from pages a commit
- *               freed without writing);
+ *               freed without writing), or recovery found a journal that
+ *               does not fit the data file;
+ *   ES_EBUSY    the machine went down with the store open and this open
+ *               cannot replay its journal: it is read-only ("open it
+ *               writable once"), or another handle has the store open;
  *   ES_EACCES   permission denied; ES_EIO, ES_ENOSPC, ES_ENOMEM.
  */
 ES_EXTERN int es_db_open(es_db **out, const char *path, const es_open_options *opts);
@@ -128,8 +131,9 @@ ES_EXTERN int es_db_open(es_db **out, const char *path, const es_open_options *o
 ES_EXTERN void es_db_close(es_db *db);
 
 /**
- * Flush every commit to disk now. Only useful with nosync: a durable store
- * already syncs each commit.
+ * Flush every commit to disk now: a checkpoint (the data file synced, the
+ * journal's header naming the newest commit). Only needed with nosync: a
+ * durable store's commits are durable when they return.
  * @return 0, ES_EINVAL, ES_EREADONLY, ES_EIO, ES_ENOSPC.
  */
 ES_EXTERN int es_db_sync(es_db *db);
@@ -272,17 +276,17 @@ ES_EXTERN int es_batch_append(es_batch *batch, const char *stream, int64_t expec
  * visible. (When writing the meta page itself fails, LMDB refuses every
  * later transaction of this process: reopen the store.)
  *
- * Visibility: a durable store's commit becomes visible to readers (every
- * es_read, in any thread or process) only once it is durable: LMDB syncs
- * the pages, then the meta page, and publishes the transaction after both.
- * So a reader, and anything built on reads (subscriptions, a relay), never
- * sees an event that a power cut can take back. The cost, es-bench W2 (16
- * threads, full mode, medians of 3): 9.1k commands/s, 1.99x SQLite and
- * 3.76x raw LMDB in the same run, against 10.6k, 2.05x and 3.92x when the
- * meta page was synced after the write lock was released and readers saw a
- * group a moment before it was durable: about 3-4% by the ratios (the
- * shared disk's speed varied more than that between runs). With nosync, a
- * commit is visible (and lost in a power cut) before any sync.
+ * Durability and visibility: a durable store's transaction is made durable
+ * by one record in the store's commit journal (its changes, checksummed),
+ * written and fdatasynced before LMDB commits it without a sync; LMDB's own
+ * pages reach the disk in the background (checkpoints). So the commit
+ * becomes visible to readers (every es_read, in any thread or process) only
+ * once it is durable, and a reader, and anything built on reads
+ * (subscriptions, a relay), never sees an event that a power cut can take
+ * back. After a power cut the first writable es_db_open replays the journal
+ * (its work is bounded by the journal's size, es_open_options.journal_size).
+ * docs/DESIGN.md "Durability" has the design. With nosync, a commit is
+ * visible (and may be lost in a power cut) before any sync.
  *
  * A lone caller commits alone, with no waiting and no nesting. Batches
  * from different processes are not grouped; LMDB serialises them.

@@ -97,8 +97,6 @@ static int finish(es_db *db, es_jheader *h, MDB_txn *pin)
 	}
 	j->hdr = *h;
 	j->cp_tail = h->cp_tail;
-	j->epoch = h->epoch; /* changes only in the open's checkpoint, before any record */
-	j->salt = h->salt;
 	if (j->pin)
 		mdb_txn_abort(j->pin);
 	j->pin = pin;
@@ -131,6 +129,10 @@ int es__jcheckpoint(es_db *db, MDB_txn *wtxn, uint64_t tail, bool next_epoch, bo
 		if (next_epoch)
 			new_epoch(&h);
 		if (!rc) rc = finish(db, &h, pin);
+		if (!rc && next_epoch) { /* the open's checkpoint: before any record or thread */
+			j->epoch = h.epoch;
+			j->salt = h.salt;
+		}
 		if (!rc)
 			j->since_ckpt -= since;
 		lock_headers(j, F_UNLCK);

@@ -162,6 +162,8 @@ int es__write(es_db *db, es__write_fn fn, void *user_data)
 			gate_leave(db);
 			if (rc == 0) {
 				es__notify_commit(db); /* durable now (the journal synced it), unless nosync */
+				if (db->journal)
+					es__jcheckpoint_due(db);
 				return 0;
 			}
 			if (lrc)

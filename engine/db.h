@@ -163,7 +163,7 @@ void es__jops_tables(es_db *db);
 /* Before LMDB opens the store: the journal file, and recovery's meta page. */
 int es__journal_open(es_db *db, const es_open_options *o);
 /* After the tables are open: replay after a power cut, the open's
- * checkpoint, LMDB without its own syncs, the background checkpointer. */
+ * checkpoint, LMDB without its own syncs. */
 int es__journal_start(es_db *db);
 /* Journals txn's changes (durably unless nosync) and commits it. On
  * failure txn is gone and nothing of it will be replayed; *lmdb_rc is

@@ -1,8 +1,10 @@
 /*
  * jcheckpoint.c - checkpoints: making LMDB durable up to a transaction S so
- * the journal before S's tail may be reused, and the background thread that
- * runs them every CKPT_INTERVAL_MS, or sooner when a quarter of the journal
- * is in use.
+ * the journal before S's tail may be reused. A committer runs one after
+ * its commit (es__jcheckpoint_due) once CKPT_INTERVAL_MS passed since the
+ * last, or a quarter of the journal's maximum was written. (Not a thread of
+ * its own: a handle opened in a forked child would need one, which
+ * ThreadSanitizer cannot follow.)
  *
  * What a power cut needs from a checkpoint (journal.h): S's pages on the
  * disk, a copy of S's meta page, and S's pages kept from reuse until a newer
@@ -143,60 +145,30 @@ int es__jcheckpoint(es_db *db, MDB_txn *wtxn, uint64_t tail, bool next_epoch, bo
 	return rc;
 }
 
-static void *checkpointer(void *arg)
+static uint64_t now_ns(void)
 {
-	es_db *db = arg;
-	es_journal *j = db->journal;
-	pthread_mutex_lock(&j->bg.lock);
-	while (!j->bg.stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		while (!j->bg.stop && !j->bg.wake &&
-		       pthread_cond_timedwait(&j->bg.cond, &j->bg.lock, &until) == 0)
-			;
-		j->bg.wake = false;
-		if (j->bg.stop || j->since_ckpt == 0)
-			continue;
-		pthread_mutex_unlock(&j->bg.lock);
-		es__jcheckpoint(db, NULL, 0, false, false); /* a failure leaves the journal filling: the
-		                                               commit path checkpoints itself then */
-		pthread_mutex_lock(&j->bg.lock);
-	}
-	pthread_mutex_unlock(&j->bg.lock);
-	return NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int es__jcheckpoint_start(es_db *db)
+void es__jcheckpoint_due(es_db *db)
 {
 	es_journal *j = db->journal;
-	int rc = pthread_create(&j->bg.tid, NULL, checkpointer, db);
-	if (rc)
-		return es__error_errno(rc, "starting the journal's checkpointer");
-	j->bg.running = true;
-	return 0;
-}
-
-void es__jcheckpoint_stop(es_db *db)
-{
-	es_journal *j = db->journal;
-	if (!j->bg.running)
+	uint64_t since = j->since_ckpt, now = now_ns();
+	if (j->manual || since == 0 ||
+	    (since < j->max / 4 && now - j->last_ckpt_ns < (uint64_t)CKPT_INTERVAL_MS * 1000000u))
 		return;
-	pthread_mutex_lock(&j->bg.lock);
-	j->bg.stop = true;
-	pthread_cond_signal(&j->bg.cond);
-	pthread_mutex_unlock(&j->bg.lock);
-	pthread_join(j->bg.tid, NULL);
-	j->bg.running = false;
+	bool idle = false;
+	if (!atomic_compare_exchange_strong(&j->auto_busy, &idle, true))
+		return; /* another thread is on it */
+	j->last_ckpt_ns = now;
+	es__jcheckpoint(db, NULL, 0, false, false); /* a failure leaves the journal filling: the
+	                                               commit path checkpoints itself then */
+	j->auto_busy = false;
 }
 
-void es__jcheckpoint_wake(es_db *db)
+void es__jcheckpoint_manual(es_db *db)
 {
-	es_journal *j = db->journal;
-	pthread_mutex_lock(&j->bg.lock);
-	j->bg.wake = true;
-	pthread_cond_signal(&j->bg.cond);
-	pthread_mutex_unlock(&j->bg.lock);
+	db->journal->manual = true;
 }

@@ -181,8 +181,7 @@ int es__journal_commit(es_db *db, MDB_txn *txn, int *lmdb_rc)
 		void_record(db, tail, at);
 		return ES_EIO; /* es__write names *lmdb_rc */
 	}
-	if ((j->since_ckpt += need) > j->max / 4)
-		es__jcheckpoint_wake(db);
+	j->since_ckpt += need;
 	return 0;
 }
 
@@ -211,8 +210,6 @@ static void journal_free(es_journal *j)
 {
 	es__jfile_close(j);
 	pthread_mutex_destroy(&j->ckpt);
-	pthread_mutex_destroy(&j->bg.lock);
-	pthread_cond_destroy(&j->bg.cond);
 	es_free(j);
 }
 
@@ -234,8 +231,6 @@ int es__journal_open(es_db *db, const es_open_options *o)
 		return es__error_set(ES_ENOMEM, "es_db_open: out of memory");
 	j->fd = -1;
 	pthread_mutex_init(&j->ckpt, NULL);
-	pthread_mutex_init(&j->bg.lock, NULL);
-	pthread_cond_init(&j->bg.cond, NULL);
 	j->max = new_size(o);
 	int rc = es__jfile_open(j, db->path, db->read_only,
 	                        j->max < ES__JOURNAL_START_SIZE ? j->max : ES__JOURNAL_START_SIZE, o->file_mode);
@@ -275,7 +270,6 @@ int es__journal_start(es_db *db)
 		rc = es__jcheckpoint(db, NULL, 0, j->first, false);
 	}
 	if (!rc) rc = es__jfile_share(j);
-	if (!rc) rc = es__jcheckpoint_start(db);
 	j->started = rc == 0;
 	return rc;
 }
@@ -290,7 +284,6 @@ void es__journal_close(es_db *db)
 	es_journal *j = db->journal;
 	if (!j)
 		return;
-	es__jcheckpoint_stop(db);
 	if (j->started) { /* else a failed open: the header stays as it was, for the next */
 		bool last = es__jfile_last(j);
 		if (last || j->since_ckpt)

@@ -84,12 +84,9 @@ typedef struct es_journal {
 	MDB_txn *pin;         /* a read of hdr.cp_txnid's snapshot: LMDB keeps its pages */
 	pthread_mutex_t ckpt; /* one checkpoint at a time in this process */
 	_Atomic uint64_t since_ckpt; /* record bytes written since this handle's last checkpoint */
-	struct {              /* the background checkpointer */
-		pthread_t tid;
-		pthread_mutex_t lock;
-		pthread_cond_t cond;
-		bool running, stop, wake;
-	} bg;
+	_Atomic bool auto_busy; /* a committer is running the due checkpoint */
+	_Atomic uint64_t last_ckpt_ns;
+	bool manual;          /* tests: only es_db_sync and a full journal checkpoint */
 	uint64_t replayed;    /* records replayed at open (for tests and tools) */
 	_Atomic uint64_t checkpoints;
 } es_journal;
@@ -136,10 +133,10 @@ void es__boot_id(char out[40]);
  * briefly. next_epoch starts a new epoch (the open's checkpoint); clean marks
  * the last close. */
 int es__jcheckpoint(es_db *db, MDB_txn *wtxn, uint64_t tail, bool next_epoch, bool clean);
-int es__jcheckpoint_start(es_db *db);
-void es__jcheckpoint_stop(es_db *db);
-/* Wakes the background checkpointer early (the journal is filling). */
-void es__jcheckpoint_wake(es_db *db);
+/* After a commit, outside the write lock: a checkpoint if one is due. */
+void es__jcheckpoint_due(es_db *db);
+/* For tests: no checkpoint unless asked for or the journal is full. */
+void es__jcheckpoint_manual(es_db *db);
 
 /* ---- jrecover.c ---- */
 /* Before LMDB opens the environment: when the journal says the machine went

@@ -1,7 +1,7 @@
 /*
  * test_journal.c - engine/journal.c and its helpers: what recovery gives
  * back after the machine went down. A forked writer commits and dies
- * without closing, its checkpointer stopped so the commits are only in the
+ * without closing, its checkpoints manual so the commits are only in the
  * journal; the test then opens the store as after a restart (another
  * EVSTORE_BOOT_ID), which puts the checkpoint's meta page back and replays
  * the journal. (The power-loss campaign, tests/powerloss/, cuts at every
@@ -61,7 +61,7 @@ static void crashed_writer(int count, int sync_after, size_t journal_size, size_
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		es_db *db = open_at("before-the-cut", journal_size, 0);
-		es__jcheckpoint_stop(db);
+		es__jcheckpoint_manual(db);
 		append_many(db, count, sync_after, payload);
 		_exit(0);
 	}
@@ -145,7 +145,7 @@ END_TEST
 START_TEST(wrapping_keeps_every_commit)
 {
 	/* about 400 bytes a record: the 64 KiB journal wraps over a dozen times,
-	 * and with no checkpointer the commits themselves checkpoint */
+	 * and with checkpoints manual the full journal makes commits checkpoint */
 	crashed_writer(2000, 0, ES__JOURNAL_MIN_SIZE, 100);
 	char path[700];
 	struct stat st;

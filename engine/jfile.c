@@ -38,19 +38,30 @@ static int lock_byte(int fd, short type, off_t at, bool wait)
 	return rc == 0 ? 0 : errno;
 }
 
-/* Writes size zero bytes to fd: the journal is preallocated with real blocks,
- * so a record's fdatasync has no block allocation to commit. */
-static int zero_fill(int fd, uint64_t from, uint64_t size)
+int es__pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 {
-	static const uint8_t zeros[1 << 16];
-	for (uint64_t at = from; at < size;) {
-		size_t n = size - at < sizeof zeros ? (size_t)(size - at) : sizeof zeros;
-		ssize_t w = pwrite(fd, zeros, n, (off_t)at);
+	const uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return w < 0 ? errno : EIO;
-		at += (uint64_t)w;
+		p += w, n -= (size_t)w, off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Writes zero bytes to fd from `from` to size: the journal is preallocated
+ * with real blocks, so a record's fdatasync has no block allocation to
+ * commit. */
+static int zero_fill(int fd, uint64_t from, uint64_t size)
+{
+	static const uint8_t zeros[1 << 16];
+	for (uint64_t at = from; at < size; at += sizeof zeros) {
+		int err = es__pwrite_all(fd, zeros, size - at < sizeof zeros ? (size_t)(size - at) : sizeof zeros, at);
+		if (err)
+			return err;
 	}
 	return fdatasync(fd) ? errno : 0;
 }
@@ -190,9 +201,10 @@ int es__jfile_header_write(es_journal *j, es_jheader *h)
 	h->seq++;
 	header_encode(b, h);
 	off_t at = (off_t)(h->seq % 2) * ES__JSLOT_SIZE;
-	if (pwrite(j->fd, b, HEAD_LEN, at) != HEAD_LEN || fdatasync(j->fd) != 0)
-		return es__error_errno(errno ? errno : EIO, "writing the journal's header");
-	return 0;
+	int err = es__pwrite_all(j->fd, b, HEAD_LEN, (uint64_t)at);
+	if (!err && fdatasync(j->fd) != 0)
+		err = errno;
+	return err ? es__error_errno(err, "writing the journal's header") : 0;
 }
 
 void es__jrec_seal(const es_journal *j, uint8_t *out, const es_jrec *r)

@@ -76,7 +76,9 @@ static int place(es_db *db, MDB_txn *txn, uint64_t tail, uint64_t need, uint64_t
 {
 	es_journal *j = db->journal;
 	es_jheader h;
-	refresh_size(j);
+	if (fit(j, j->cp_tail, tail, need, at) == 0 && *at == tail)
+		return 0;
+	refresh_size(j); /* a wrap decides by the file's end, which another process may have moved */
 	if (fit(j, j->cp_tail, tail, need, at) == 0)
 		return 0;
 	if (es__jfile_header_read(j, &h) == 0 && h.epoch == j->epoch) {
@@ -100,19 +102,6 @@ static int place(es_db *db, MDB_txn *txn, uint64_t tail, uint64_t need, uint64_t
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? errno : EIO;
-		p += w, n -= (size_t)w, off += (uint64_t)w;
-	}
-	return 0;
-}
-
 /* Writes the record (and, when it wraps, a WRAP head at the old tail) and
  * makes them durable unless nosync. */
 static int write_record(es_db *db, uint64_t txnid, uint64_t tail, uint64_t at, size_t body)
@@ -122,11 +111,11 @@ static int write_record(es_db *db, uint64_t txnid, uint64_t tail, uint64_t at, s
 	if (at != tail && tail + ES__JREC_HEAD <= j->size) {
 		uint8_t wrap[ES__JREC_HEAD];
 		es__jrec_seal(j, wrap, &(es_jrec){ ES__JWRAP, 0, j->epoch, txnid, tail });
-		err = write_all(j->fd, wrap, sizeof wrap, tail);
+		err = es__pwrite_all(j->fd, wrap, sizeof wrap, tail);
 	}
 	es__jrec_seal(j, db->jops.buf, &(es_jrec){ ES__JREC, (uint32_t)body, j->epoch, txnid, at });
 	if (!err)
-		err = write_all(j->fd, db->jops.buf, ES__JREC_HEAD + body, at);
+		err = es__pwrite_all(j->fd, db->jops.buf, ES__JREC_HEAD + body, at);
 	if (!err && at + ES__JREC_HEAD + body > j->size)
 		j->size = at + ES__JREC_HEAD + body;
 	if (!err && !db->nosync && fdatasync(j->fd) != 0)
@@ -148,7 +137,7 @@ static void void_record(es_db *db, uint64_t tail, uint64_t at)
 	if (mdb_txn_begin(db->env, NULL, 0, &txn) != 0)
 		return;
 	if (es__journal_tail(db, txn, &now) == 0 && now == tail &&
-	    write_all(db->journal->fd, zeros, sizeof zeros, at) == 0)
+	    es__pwrite_all(db->journal->fd, zeros, sizeof zeros, at) == 0)
 		fdatasync(db->journal->fd);
 	mdb_txn_abort(txn);
 }

@@ -98,6 +98,8 @@ void es__jops_reset(es_db *db);
 int es__jops_apply(es_db *db, MDB_txn *txn, const uint8_t *body, size_t len);
 
 /* ---- jfile.c: the file ---- */
+/* pwrite of all n bytes (retrying short writes and EINTR): 0 or an errno. */
+int es__pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 /* Opens (creating when writable: size bytes, file mode mode or 0600) the
  * journal of the store at dir and takes the open lock: exclusive if no
  * other handle has it (j->first), else shared. 0; ES_ENOTFOUND read-only

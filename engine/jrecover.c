@@ -45,9 +45,10 @@ int es__jrecover_meta(es_db *db)
 	memcpy(other, &pgno, sizeof pgno);
 	int fd = open(file, O_RDWR | O_CLOEXEC);
 	int err = fd < 0 ? errno : 0;
-	if (!err && (pwrite(fd, j->hdr.meta, sizeof j->hdr.meta, (off_t)((s & 1) * psize)) != ES__JMETA_COPY ||
-	             pwrite(fd, other, sizeof other, (off_t)(pgno * psize)) != ES__JMETA_COPY || fdatasync(fd) != 0))
-		err = errno ? errno : EIO;
+	if (!err) err = es__pwrite_all(fd, j->hdr.meta, sizeof j->hdr.meta, (s & 1) * psize);
+	if (!err) err = es__pwrite_all(fd, other, sizeof other, pgno * psize);
+	if (!err && fdatasync(fd) != 0)
+		err = errno;
 	if (fd >= 0)
 		close(fd);
 	return err ? es__error_errno(err, file) : 0;

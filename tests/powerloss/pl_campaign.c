@@ -23,6 +23,7 @@
  *   pl_campaign --broken [--states N]    the generator that loses synced
  *                                        writes: exits 0 only if the checks
  *                                        report lost acknowledged commits
+ *                                        (missing, or the store not opening)
  * Each state's seed picks its workload, mode and cut; a failing state is
  * printed with the --replay line that rebuilds it from the same --work.
  * Exit status: 0 clean, 1 failures, 2 usage or setup failure.
@@ -68,7 +69,7 @@ typedef struct campaign {
 	uint64_t seed;
 	long states;
 	int broken;
-	uint64_t lost_acked;  /* --broken: states that reported lost acknowledged commits */
+	uint64_t lost_acked;  /* --broken: states that lost acknowledged commits */
 	uint64_t failures;
 } campaign;
 
@@ -465,7 +466,8 @@ static int one_state(campaign *c, uint64_t state, int verbose)
 	if (rc) {
 		p.k->failed[p.mode]++;
 		c->failures++;
-		if (file_has(err, "was acknowledged but"))
+		/* a store that no longer opens loses every commit acknowledged before the cut */
+		if (file_has(err, "was acknowledged but") || (lg.acks > 0 && file_has(err, "the store does not open")))
 			c->lost_acked++;
 	}
 	if ((rc && c->failures <= SHOWN_FAILURES) || verbose) {
@@ -698,8 +700,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	report(&c, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (c.broken) {
-		fprintf(stderr, "pl_campaign: the broken generator: %llu of %llu states reported lost "
-		        "acknowledged commits\n", (unsigned long long)c.lost_acked, (unsigned long long)c.states);
+		fprintf(stderr, "pl_campaign: the broken generator: %llu of %llu states lost acknowledged "
+		        "commits (missing, or in a store that does not open)\n",
+		        (unsigned long long)c.lost_acked, (unsigned long long)c.states);
 		if (fresh)
 			rm_tree(c.work);
 		return c.lost_acked > 0 ? 0 : 1;

@@ -188,7 +188,7 @@ typedef struct bench_cmd_ops {
 
 /* Runs W2 over a store where every stream of d is at version 0: threads
  * on disjoint streams, then one thread alone. Fills commands_per_s,
- * p50_us, p99_us and lone_p50_us. */
+ * mean_us, p50_us, p99_us, p999_us, max_us and lone_p50_us. */
 int bench_w2_drive(bench_figs *out, const bench_data *d, const bench_w2 *w,
                    const bench_cmd_ops *ops);
 
@@ -231,7 +231,7 @@ typedef struct bench_backend {
 	/* W1/W1b into an empty dir: events_per_s, bytes_per_event. With model
 	 * (W1i), a balances read model is kept in the same transactions. */
 	int (*import)(bench_figs *out, const bench_data *d, const char *dir, int interleaved, int model);
-	/* W2 into an empty dir: commands_per_s, p50_us, p99_us, lone_p50_us;
+	/* W2 into an empty dir: the figures of bench_w2_drive;
 	 * model as import's (W2i). */
 	int (*commands)(bench_figs *out, const bench_data *d, const char *dir, const bench_w2 *w, int model);
 	/* import and commands keep a read model when asked (0: W1i and W2i

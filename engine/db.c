@@ -29,6 +29,16 @@
 
 
 static _Thread_local int txns_held; /* transactions this thread holds open */
+static _Thread_local const es_db *writing; /* whose es__write fn this thread runs */
+
+int es__write_reentry_check(const es_db *db)
+{
+	if (writing != db)
+		return 0;
+	return es__error_set(ES_EBUSY, "store '%s' was called back from inside its own write transaction "
+	                     "(a projection handler or commit hook, which runs holding the write lock): "
+	                     "a read, append, sync or projection change there would wait forever", db->path);
+}
 
 static void gate_enter(es_db *db)
 {
@@ -78,9 +88,12 @@ static int map_resize(es_db *db, int grow)
 
 static int txn_begin(es_db *db, unsigned int flags, MDB_txn **out)
 {
+	int rc = es__write_reentry_check(db);
+	if (rc)
+		return rc;
 	for (;;) {
 		gate_enter(db);
-		int rc = mdb_txn_begin(db->env, NULL, flags, out);
+		rc = mdb_txn_begin(db->env, NULL, flags, out);
 		if (rc == 0)
 			return 0;
 		gate_leave(db);
@@ -155,7 +168,10 @@ int es__write(es_db *db, es__write_fn fn, void *user_data)
 		if (rc)
 			return rc;
 		es__jops_reset(db);
+		const es_db *outer = writing;
+		writing = db;
 		rc = fn(db, txn, user_data);
+		writing = outer;
 		if (rc == 0) {
 			int lrc;
 			rc = es__journal_commit(db, txn, &lrc);

@@ -195,6 +195,10 @@ void es__read_txn_end(es_db *db, MDB_txn *txn);
  * durable commit becomes visible to readers only once it is durable. */
 typedef int (*es__write_fn)(es_db *db, MDB_txn *txn, void *user_data);
 int es__write(es_db *db, es__write_fn fn, void *user_data);
+/* ES_EBUSY (message set) if this thread is inside fn of an es__write on db
+ * (a projection handler or commit hook calling back into its handle), else
+ * 0: every entry that would wait for db's write lock or gate checks first. */
+int es__write_reentry_check(const es_db *db);
 int64_t es__clock_now(es_db *db);
 int es__meta_get_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t *out, uint64_t dflt);
 int es__meta_put_u64(MDB_txn *txn, es_db *db, const char *name, uint64_t value);

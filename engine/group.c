@@ -148,6 +148,9 @@ static void lead(es_db *db)
 
 int es__group_commit(es_db *db, es_batch *batch)
 {
+	int rc = es__write_reentry_check(db); /* else it would wait for itself as the leader */
+	if (rc)
+		return rc;
 	gc_request req = { .batch = batch, .rc = ES_EIO };
 	pthread_cond_init(&req.cond, NULL);
 	pthread_mutex_lock(&db->group.lock);

@@ -32,6 +32,9 @@ int es__commit_hook_add(es_db *db, const char *name, es__commit_hook_fn fn, void
 {
 	if (db->read_only)
 		return es__error_set(ES_EREADONLY, "store '%s' is open read-only", db->path);
+	int rc = es__write_reentry_check(db);
+	if (rc)
+		return rc;
 	size_t len = strlen(name);
 	es__hook *hook = es_malloc(sizeof *hook + len + 1);
 	if (!hook)
@@ -54,6 +57,9 @@ int es__commit_hook_add(es_db *db, const char *name, es__commit_hook_fn fn, void
 
 int es__commit_hook_remove(es_db *db, const char *name)
 {
+	int rc = es__write_reentry_check(db); /* a hook's own append holds the lock shared */
+	if (rc)
+		return rc;
 	pthread_rwlock_wrlock(&db->hooks.lock);
 	es__hook **at = hook_find(db, name), *hook = *at;
 	if (hook) {

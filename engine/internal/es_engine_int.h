@@ -137,10 +137,11 @@ typedef int (*es__commit_hook_fn)(es__state_txn *t, es_read *rd, const es__commi
 /* Adds a hook under name (copied), run after those added before it;
  * release(user_data), if given, runs when it is removed or the handle
  * closes, and not if this fails. 0, ES_EINVAL (the name is taken on this
- * handle), ES_EREADONLY, ES_ENOMEM. */
+ * handle), ES_EREADONLY, ES_ENOMEM, ES_EBUSY (called inside a write on db). */
 int es__commit_hook_add(es_db *db, const char *name, es__commit_hook_fn fn, void (*release)(void *),
                         void *user_data);
-/* Waits for appends running the hook to finish. 0 or ES_ENOTFOUND. */
+/* Waits for appends running the hook to finish. 0, ES_ENOTFOUND or ES_EBUSY
+ * (called inside a write on db, such as a hook's own append). */
 int es__commit_hook_remove(es_db *db, const char *name);
 
 /* ---- commit wake-ups (notify.c), for subscriptions ---- */

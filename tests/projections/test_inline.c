@@ -1,8 +1,8 @@
 /*
  * test_inline.c - projections/inline.c: an inline projection commits with
  * the append it describes, a handler error fails the append and writes
- * nothing, and concurrent writers never leave a read where model and
- * events disagree.
+ * nothing, a handler's call back into its handle is refused, and
+ * concurrent writers never leave a read where model and events disagree.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -233,6 +233,63 @@ START_TEST(remove_and_bad_input)
 }
 END_TEST
 
+/* A handler that calls back into its own handle gets ES_EBUSY naming the
+ * store, for every kind of call, instead of waiting forever for the write
+ * lock it runs under; the append it runs in commits, the projection stays. */
+#define N_CALLBACKS 6
+static int callback_rc[N_CALLBACKS];
+static int callback_named_store;
+
+static int call_back_into_db(es_projection_ctx *ctx, const es_event *ev, void *user_data)
+{
+	(void)ev;
+	es_read *rd = NULL;
+	es_projection_options other = pt_options(user_data, "other");
+	es_event_data e = { .type = "Counted", .schema_version = 1, .payload = "p", .payload_len = 1 };
+	callback_rc[0] = es_read_begin(&rd, pt_db);
+	callback_rc[1] = es_stream_append(NULL, pt_db, "x", ES_ANY, &e, 1);
+	callback_rc[2] = es_db_sync(pt_db);
+	callback_rc[3] = es_projection_inline_remove(pt_db, "callback");
+	callback_rc[4] = es_projection_inline_add(pt_db, &other);
+	callback_rc[5] = es_projection_catch_up(NULL, pt_db, &other);
+	callback_named_store = strstr(es_error_last()->message, pt_path) != NULL;
+	return pt_count_handler(ctx, ev, user_data);
+}
+
+static void assert_callbacks_refused(void)
+{
+	for (int i = 0; i < N_CALLBACKS; i++)
+		ck_assert_msg(callback_rc[i] == ES_EBUSY, "call %d back into the handle: %d, not ES_EBUSY", i,
+		              callback_rc[i]);
+	ck_assert(callback_named_store);
+}
+
+START_TEST(handler_calling_back_into_its_handle_is_refused)
+{
+	pt_counter c = { 0 };
+	es_projection_options o = pt_options(&c, "callback");
+	o.handler = call_back_into_db;
+	ck_assert_es(es_projection_inline_add(pt_db, &o), 0);
+	pt_append(pt_db, "a", 1, "p");
+	assert_callbacks_refused();
+	memset(callback_rc, 0, sizeof callback_rc);
+	pt_append(pt_db, "a", 1, "p"); /* still inline */
+	assert_callbacks_refused();
+	ck_assert_uint_eq(pt_count(pt_db, "callback", "a"), 2);
+	es_read *rd;
+	ck_assert_es(es_read_begin(&rd, pt_db), 0);
+	ck_assert_int_eq(head_version(rd, "x"), -1); /* the handler's append was not made */
+	es_read_end(rd);
+	ck_assert_es(es_projection_inline_remove(pt_db, "callback"), 0);
+	/* A catch-up's handler runs in a write transaction too. */
+	memset(callback_rc, 0, sizeof callback_rc);
+	o.name = "callback-catch-up";
+	ck_assert_es(es_projection_catch_up(NULL, pt_db, &o), 0);
+	assert_callbacks_refused();
+	ck_assert_uint_eq(pt_count(pt_db, "callback-catch-up", "a"), 2);
+}
+END_TEST
+
 /* ---- concurrent writers, readers checking every read ---- */
 
 static atomic_int writers_left;
@@ -320,6 +377,7 @@ TCase *es_tc_inline(void)
 	tcase_add_test(tc, handler_sees_events_as_stored);
 	tcase_add_test(tc, other_handles_appends_are_caught_up);
 	tcase_add_test(tc, remove_and_bad_input);
+	tcase_add_test(tc, handler_calling_back_into_its_handle_is_refused);
 	tcase_add_test(tc, concurrent_appends_keep_model_in_step);
 	return tc;
 }

@@ -44,7 +44,10 @@ typedef struct es_projection_ctx es_projection_ctx;
 /**
  * Called for each matching event, in log order. ev is borrowed for the
  * call. Return 0, or an ES_E* code (with es_error_set's message) to stop
- * the projection at this event.
+ * the projection at this event. It runs inside the store's write
+ * transaction: write through ctx. Calls back into the same handle (a read,
+ * an append, es_db_sync, a catch-up, es_projection_inline_add/remove) fail
+ * with ES_EBUSY rather than wait for the lock the handler runs under.
  */
 typedef int (*es_projection_fn)(es_projection_ctx *ctx, const es_event *ev, void *user_data);
 
@@ -144,10 +147,13 @@ ES_EXTERN int es_projection_catch_up(es_projection_stats *out, es_db *db,
  * batch_begin and batch_end are called around each append's events;
  * progress is not used. The handler may be called again for the same
  * events when their transaction is redone (one request of a group failed):
- * keep only what it writes through ctx. It must not append, begin a read,
- * or wait for another thread's append: it runs holding the write lock.
+ * keep only what it writes through ctx. It runs holding the write lock:
+ * calls back into db fail with ES_EBUSY (es_projection_fn), and it must not
+ * append through another handle of the store or wait for another thread's
+ * append either.
  * @return 0; ES_EINVAL (bad options, or the name is already inline on
- *   db); ES_EREADONLY; or the catch-up's errors (nothing is added then).
+ *   db); ES_EREADONLY; ES_EBUSY (called from a handler on db); or the
+ *   catch-up's errors (nothing is added then).
  */
 ES_EXTERN int es_projection_inline_add(es_db *db, const es_projection_options *opts);
 
@@ -155,7 +161,8 @@ ES_EXTERN int es_projection_inline_add(es_db *db, const es_projection_options *o
  * Stop running projection name inline on db: appends already running it
  * finish first. Its model stays where it is (es_projection_catch_up goes on
  * from there).
- * @return 0, ES_ENOTFOUND (not inline on db), ES_EINVAL.
+ * @return 0, ES_ENOTFOUND (not inline on db), ES_EINVAL, ES_EBUSY (called
+ *   from an inline handler on db, whose append it would wait for).
  */
 ES_EXTERN int es_projection_inline_remove(es_db *db, const char *name);
 

@@ -4,7 +4,8 @@
  * write (appends, snapshots, bank commands, sync) with ES_EREADONLY naming
  * the store, leaving it unchanged. A store whose files and directory the
  * user may not write is refused with ES_EACCES naming it, and works again
- * once the permissions are back. Root ignores permission bits, so when the
+ * once the permissions are back; so is a writable open when only the
+ * commit journal is unwritable. Root ignores permission bits, so when the
  * suite runs as root that part runs in a child that drops to the "nobody"
  * user (uid/gid 65534); if it cannot, the part is skipped and says so.
  */
@@ -113,7 +114,8 @@ END_TEST
 
 /* ---- permissions ---- */
 
-enum { RO_OK = 0, RO_SETUP = 10, RO_RW_OPENED, RO_RW_MSG, RO_RO_RESULT, RO_MKDIR, RO_RESTORED };
+enum { RO_OK = 0, RO_SETUP = 10, RO_RW_OPENED, RO_RW_MSG, RO_RO_RESULT, RO_MKDIR, RO_RESTORED,
+       RO_JOURNAL_RW, RO_JOURNAL_RO, RO_JOURNAL_BACK };
 
 static int ro_chmod_store(const char *path, mode_t dir_mode, mode_t file_mode)
 {
@@ -144,6 +146,29 @@ static int ro_opens_refused(const char *path)
 	return RO_OK;
 }
 
+/* Only the commit journal unwritable: a writable open fails with ES_EACCES
+ * naming it, a read-only open (which does not use it) reads, and the store
+ * opens writable again once the journal's mode is back. */
+static int ro_journal_steps(const char *path)
+{
+	char journal[700];
+	es_open_options o = ES_OPEN_OPTIONS_INIT;
+	es_db *db = NULL;
+	snprintf(journal, sizeof journal, "%s/journal", path);
+	if (chmod(journal, 0400) != 0)
+		return RO_SETUP;
+	if (es_db_open(&db, path, NULL) != ES_EACCES || !strstr(es_error_last()->message, journal))
+		return es_db_close(db), RO_JOURNAL_RW;
+	o.read_only = 1;
+	if (es_db_open(&db, path, &o) != 0)
+		return RO_JOURNAL_RO;
+	es_db_close(db);
+	if (chmod(journal, 0600) != 0 || es_db_open(&db, path, NULL) != 0)
+		return RO_JOURNAL_BACK;
+	es_db_close(db);
+	return RO_OK;
+}
+
 /* As a user the permission bits bind: runs every step, returns the first
  * failing step's number. */
 static int ro_permission_steps(void)
@@ -163,7 +188,7 @@ static int ro_permission_steps(void)
 	    es_bank_deposit(db, "ro", 1, "permissions are back") != 0)
 		return es_db_close(db), RO_RESTORED;
 	es_db_close(db);
-	return RO_OK;
+	return ro_journal_steps(path);
 }
 
 static int ro_as_nobody(void *arg, int fd)

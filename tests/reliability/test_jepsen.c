@@ -10,8 +10,11 @@
  * the total must hold too (a batch is atomic in time). Afterwards the store
  * holds exactly the acknowledged transfers and passes es_check.
  *
- * The writers use nosync: this test is about isolation, not durability
- * (the crash campaign covers that), and more commits mean more races.
+ * It runs twice: with nosync writers, since more commits mean more races,
+ * and with durable ones, whose commits also wait for their journal record's
+ * fdatasync and run the journal's checkpoints between commits of other
+ * processes. It is about isolation; the crash and power-loss campaigns are
+ * about durability.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -51,6 +54,7 @@ typedef struct j_proc {
 	pthread_mutex_t lock;         /* guards report */
 	j_report report;
 	unsigned seed;
+	int nosync;
 } j_proc;
 
 typedef struct j_thread {
@@ -246,7 +250,7 @@ static int j_process(void *arg, int fd)
 	j_proc *p = arg;
 	j_thread threads[J_WRITERS + J_READERS];
 	es_open_options o = ES_OPEN_OPTIONS_INIT;
-	o.nosync = 1;
+	o.nosync = p->nosync;
 	pthread_mutex_init(&p->lock, NULL);
 	atomic_store(&p->writers_left, J_WRITERS);
 	if (es_db_open(&p->db, rt_store_path(), &o) != 0 || es_bank_read_model_inline(p->db, NULL) != 0)
@@ -331,6 +335,7 @@ START_TEST(bank_total_holds_across_processes_and_threads)
 		memset(&procs[i], 0, sizeof procs[i]);
 		procs[i].setup_head = setup_head;
 		procs[i].seed = (unsigned)i + 1;
+		procs[i].nosync = _i == 0;
 		kids[i] = rt_fork(j_process, &procs[i]);
 	}
 	for (int i = 0; i < J_PROCS; i++) {
@@ -348,8 +353,9 @@ START_TEST(bank_total_holds_across_processes_and_threads)
 		sum.reads += r.reads;
 		sum.past_reads += r.past_reads;
 	}
-	printf("jepsen bank: %ld transfers acknowledged, %ld refused for funds, %ld conflict retries, "
-	       "%ld given up; %ld checked reads, %ld of them also in the past\n", sum.acked, sum.rejected,
+	printf("jepsen bank (%s): %ld transfers acknowledged, %ld refused for funds, %ld conflict retries, "
+	       "%ld given up; %ld checked reads, %ld of them also in the past\n",
+	       _i == 0 ? "nosync" : "durable", sum.acked, sum.rejected,
 	       sum.conflicts, sum.gave_up, sum.reads, sum.past_reads);
 	ck_assert_int_eq(sum.acked + sum.rejected + sum.gave_up, J_PROCS * J_WRITERS * J_TRANSFERS);
 	ck_assert_int_gt(sum.acked, 0);
@@ -361,7 +367,7 @@ TCase *es_tc_jepsen(void)
 {
 	TCase *tc = tcase_create("jepsen");
 	tcase_add_checked_fixture(tc, rt_setup, rt_teardown);
-	tcase_add_test(tc, bank_total_holds_across_processes_and_threads);
+	tcase_add_loop_test(tc, bank_total_holds_across_processes_and_threads, 0, 2); /* nosync, durable */
 	tcase_set_timeout(tc, 600); /* a safety net for sanitizer builds, not a timing assertion */
 	return tc;
 }

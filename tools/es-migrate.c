@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "es_fsync.h"
+#include "es_rmtree.h"
 
 static const char usage_text[] =
 	"usage: es-migrate --from DIR --to DIR\n"
@@ -107,17 +108,6 @@ static int check_target(const char *dir)
 	if (!dir_is_empty(dir))
 		return es_cli_usage_error("--to %s is not empty", dir);
 	return 0;
-}
-
-static void remove_tmp(const char *tmp)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb", "notify", "journal" };
-	char path[4096];
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
-		unlink(path);
-	}
-	rmdir(tmp);
 }
 
 /* Renames the finished copy into place and makes the rename durable. */
@@ -239,7 +229,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = publish(m.tmp, m.to);
 	else if (m.tmp[0] && !keep)
-		remove_tmp(m.tmp);
+		es__remove_tree(m.tmp);
 	if (rc == 0)
 		summary(&m);
 	return rc;

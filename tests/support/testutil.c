@@ -11,13 +11,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "es_rmtree.h"
 #include "testutil.h"
 
 static char root[512]; /* this suite's directory under $TMPDIR */
@@ -28,17 +28,6 @@ static char root[512]; /* this suite's directory under $TMPDIR */
 static char *made[64];
 static int n_made;
 static pid_t made_by;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* At the normal exit of a test that made directories: it passed. A child
  * the test forked inherits the handler but not the directories. */
@@ -91,7 +80,7 @@ void es_test_tmpdir_remove(void)
 	if (n_made == 0 || made_by != getpid())
 		return;
 	char *path = made[--n_made];
-	remove_tree(path);
+	es__remove_tree(path);
 	free(path);
 }
 
@@ -121,7 +110,7 @@ int es_test_run(Suite *s)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	if (failed == 0)
-		remove_tree(root);
+		es__remove_tree(root);
 	else if (rmdir(root) != 0)
 		fprintf(stderr, "%d tests failed; what they left is in %s\n", failed, root);
 	root[0] = '\0';

@@ -94,7 +94,6 @@ uint64_t bench_get_be64(const uint8_t *p);
 double bench_percentile_us(int64_t *ns, size_t n, double p);
 /* Creates a fresh directory under root named es-bench-<tag>-XXXXXX. */
 int bench_mkdtemp(char *out, size_t size, const char *root, const char *tag);
-int bench_rmrf(const char *path);
 /* p50 microseconds of a 4 KiB write + fdatasync in dir, -1 on failure. */
 double bench_sync_probe_us(const char *dir);
 /* Size of a file in bytes, 0 if missing. */

@@ -9,7 +9,6 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -372,19 +371,6 @@ int bench_mkdtemp(char *out, size_t size, const char *root, const char *tag)
 	if (!mkdtemp(out))
 		return bench_fail(tag, "mkdtemp %s: %s", out, strerror(errno));
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int bench_rmrf(const char *path)
-{
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 uint64_t bench_file_size(const char *dir, const char *name)

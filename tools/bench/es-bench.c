@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "es_rmtree.h"
 
 /* W1i and W2i are W1 and W2 with a balances read model kept in the same
  * transactions (evstore: inline). */
@@ -158,7 +159,7 @@ static int import_one(bench *B, int w, size_t b, int timed, int keep)
 	if (rc == 0 && keep)
 		memcpy(B->fixture[b], dir, sizeof dir);
 	else
-		bench_rmrf(dir);
+		es__remove_tree(dir);
 	return rc;
 }
 
@@ -204,7 +205,7 @@ static int do_subscribe(bench *B, size_t b, bench_figs *out)
 	if (bench_mkdtemp(dir, sizeof dir, B->root, B->be[b]->name))
 		return -1;
 	int rc = B->be[b]->subscribe(out, &B->w6, dir);
-	bench_rmrf(dir);
+	es__remove_tree(dir);
 	return rc;
 }
 
@@ -214,7 +215,7 @@ static int commands(bench *B, size_t b, bench_figs *out, int model)
 	if (bench_mkdtemp(dir, sizeof dir, B->root, B->be[b]->name))
 		return -1;
 	int rc = B->be[b]->commands(out, &B->d, dir, &B->w2, model);
-	bench_rmrf(dir);
+	es__remove_tree(dir);
 	return rc;
 }
 
@@ -256,7 +257,7 @@ static int run_timetravel(bench *B)
 			return -1;
 		memset(out, 0, B->o.repeat * sizeof *out);
 		int rc = B->be[b]->timetravel(out, &B->d, dir, &B->w4);
-		bench_rmrf(dir);
+		es__remove_tree(dir);
 		if (rc)
 			return rc;
 		double secs = (double)(bench_mono_ns() - t0) / 1e9; /* build and every round */
@@ -296,7 +297,7 @@ static int run_all(bench *B)
 	}
 	for (size_t b = 0; b < B->nb; b++)
 		if (B->fixture[b][0])
-			bench_rmrf(B->fixture[b]);
+			es__remove_tree(B->fixture[b]);
 	if ((selected(B, W2) && run_rounds(B, W2, do_commands)) ||
 	    (selected(B, W2I) && run_rounds(B, W2I, do_commands_model)))
 		return -1;
@@ -397,7 +398,7 @@ int main(int argc, char **argv)
 	snprintf(B->sync_note, sizeof B->sync_note, "disk: a 4 KiB write + fdatasync took %.0f us "
 	         "(p50) before the run and %.0f us after", B->sync_us[0], B->sync_us[1]);
 	B->notes[B->n_notes++] = B->sync_note;
-	bench_rmrf(B->root);
+	es__remove_tree(B->root);
 	if (rc == 0)
 		report(B);
 	fprintf(stderr, "es-bench: %s in %.1fs\n", rc ? "failed" : "done",
